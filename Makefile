@@ -1,0 +1,48 @@
+# The two commands: `make run` (embedded: SQLite, no services) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PRODUCTS ?= 200
+
+.PHONY: run test install worker beat lint format migrations-check bench clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+run: install
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install lint migrations-check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+
+worker: install
+	$(BIN)/celery -A config worker -l info --concurrency 2
+
+beat: install
+	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+from django import forms
+
+from apikeys.models import ApiKey
+from apikeys.tokens import KeyKind
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    """The admin's create form: settings only; the secret is generated and shown once."""
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "tenant",
+            "name",
+            "kind",
+            "permission",
+            "allowed_ips",
+            "expires_at",
+            "rate_limit",
+            "rate_limit_window",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == KeyKind.CONNECTOR:
+            data["permission"] = "admin"
+        return data

@@ -1,0 +1,36 @@
+"""Guards in front of every API surface that run before a view is chosen."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+
+from apikeys.errors import json_error
+from apikeys.surfaces import surface_for_path
+
+
+class SurfaceGuardMiddleware:
+    """Refuses oversized bodies from Content-Length before anything is read (DRF reads the raw
+    stream and would otherwise bypass DATA_UPLOAD_MAX_MEMORY_SIZE), and answers database
+    outages on API paths with a 503 in the surface's form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        spec = surface_for_path(request.path_info)
+        if spec is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.MAX_REQUEST_BODY_BYTES:
+                return json_error(spec, RequestDataTooBig())
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        spec = surface_for_path(request.path_info)
+        if spec is not None and isinstance(exception, OperationalError | InterfaceError | RequestDataTooBig):
+            return json_error(spec, exception)
+        return None

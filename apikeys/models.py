@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import ipaddress
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from apikeys.permissions import Permission
+from apikeys.tokens import KeyKind
+from tenants.models import Tenant, TenantQuerySet
+
+
+def validate_ip_allowlist(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("The IP allowlist must be a list of addresses or CIDR ranges.")
+    for entry in value:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError as exc:
+            raise ValidationError(f"{entry!r} is not an IP address or CIDR range.") from exc
+
+
+class ApiKey(models.Model):
+    """An API key of a tenant. Only the SHA-256 of the plaintext is stored.
+
+    A key is active while ``revoked_at`` is empty or in the future (a rotation
+    with a grace period) and ``expires_at`` is empty or in the future.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=[(k.value, k.value) for k in KeyKind], default=KeyKind.STANDARD)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False, help_text="first characters, for recognising a key")
+    last_four = models.CharField(max_length=4, editable=False)
+    permission = models.CharField(
+        max_length=10, choices=[(p.value, p.value) for p in Permission], default=Permission.READ
+    )
+    allowed_ips = models.JSONField(
+        default=list, blank=True, validators=[validate_ip_allowlist], help_text="addresses or CIDR ranges, v4 or v6"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    rate_limit = models.PositiveIntegerField(default=1000, help_text="requests per window")
+    rate_limit_window = models.PositiveIntegerField(default=3600, help_text="window in seconds")
+    lineage_id = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    rotated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True, help_text="user or key that created it")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=150, blank=True)
+    revoke_reason = models.CharField(max_length=255, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(kind=KeyKind.CONNECTOR, revoked_at__isnull=True),
+                name="one_active_connector_key_per_tenant",
+            ),
+            models.CheckConstraint(condition=models.Q(rate_limit__gt=0), name="apikey_rate_limit_positive"),
+            models.CheckConstraint(condition=models.Q(rate_limit_window__gt=0), name="apikey_window_positive"),
+            models.CheckConstraint(
+                condition=models.Q(permission__in=[p.value for p in Permission]), name="apikey_permission_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=KeyKind.CONNECTOR) | models.Q(permission=Permission.ADMIN),
+                name="connector_keys_are_admin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…{self.last_four})"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return not (self.expires_at is not None and self.expires_at <= now)
+
+    @property
+    def status(self) -> str:
+        now = timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        if self.revoked_at is not None:
+            return "expiring"  # rotated with a grace period
+        return "active"
+
+    def ip_allowed(self, address: str | None) -> bool:
+        if not self.allowed_ips:
+            return True
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if ip.version == 6 and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        return any(ip in ipaddress.ip_network(str(net), strict=False) for net in self.allowed_ips)
+
+
+class ApiKeyEvent(models.Model):
+    """Append-only audit log of key events: created, rotated, revoked, updated."""
+
+    class Type(models.TextChoices):
+        CREATED = "created"
+        ROTATED = "rotated"
+        REVOKED = "revoked"
+        UPDATED = "updated"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_key_events")
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    actor = models.CharField(max_length=150, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.key_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # The audit log is append-only: an existing event is never rewritten.
+        if self.pk is not None:
+            raise ValueError("API key events are append-only")
+        super().save(*args, **kwargs)
+
+
+class ApiKeyUsageHour(models.Model):
+    """Requests of one key in one hour, flushed from Redis counters (absolute totals, so a flush is idempotent)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage_hours")
+    lineage_id = models.UUIDField(db_index=True)
+    hour = models.DateTimeField()
+    requests = models.PositiveIntegerField(default=0)
+    errors_4xx = models.PositiveIntegerField(default=0)
+    errors_5xx = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-hour"]
+        constraints = [models.UniqueConstraint(fields=["key", "hour"], name="usage_one_row_per_key_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.hour:%Y-%m-%d %H}h: {self.requests}"

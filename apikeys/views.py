@@ -1,0 +1,114 @@
+"""The base view of every API surface: one authentication, access, rate-limit and usage stack.
+
+A surface's views subclass ``SurfaceAPIView`` and set ``surface``; errors raised
+anywhere in them are rendered by ``apikeys.errors`` in that surface's form.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apikeys import usage
+from apikeys.auth import ApiKeyAuthentication, client_ip
+from apikeys.exceptions import ApiError, ErrorKind
+from apikeys.models import ApiKey
+from apikeys.permissions import Permission, permission_allows
+from apikeys.ratelimit import Decision, Limit, limiter
+from apikeys.surfaces import SurfaceSpec
+from tenants.models import Tenant
+from tenants.plans import plan_allows
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def rate_limits_for(spec: SurfaceSpec, key: ApiKey) -> list[Limit]:
+    """The limits that apply to a request of ``key`` on ``spec`` (DESIGN.md "Rate limits")."""
+    if spec.rate_scope == "tenant":
+        limit, window = settings.MERCHANDISING_RATE_LIMIT
+        return [Limit(f"t{key.tenant_id}:{spec.surface}", limit, window)]
+    return [Limit(f"k{key.lineage_id}", key.rate_limit, key.rate_limit_window)]
+
+
+def rate_limit_headers(spec: SurfaceSpec, decision: Decision, window: int) -> dict[str, str]:
+    reset_epoch = math.ceil(decision.reset_at)
+    if spec.reset_format == "iso":
+        reset = datetime.fromtimestamp(reset_epoch, UTC).isoformat().replace("+00:00", "Z")
+    else:
+        reset = str(reset_epoch)
+    seconds_left = max(0, reset_epoch - math.floor(datetime.now(UTC).timestamp()))
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": reset,
+        "RateLimit-Policy": f'"default";q={decision.limit};w={window}',
+        "RateLimit": f'"default";r={decision.remaining};t={seconds_left}',
+    }
+
+
+class SurfaceAPIView(APIView):
+    """Authenticate the key, check IP allowlist, plan, rate limit and permission, then run the view.
+
+    Order matters: a key outside its allowlist or plan learns nothing and
+    consumes nothing; the rate limit is counted before the permission check so
+    refused permission probes are limited too.
+    """
+
+    surface: SurfaceSpec
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes: list = []
+    throttle_classes: list = []
+    # The permission each HTTP method needs; anything else needs ``write``.
+    method_permissions: dict[str, Permission] = {m: Permission.READ for m in _READ_METHODS}
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.request.api_key.tenant
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        key: ApiKey = request.auth  # runs ApiKeyAuthentication; raises AuthenticationFailed
+        request.api_key = key
+        request.client_ip = client_ip(request.META)
+        if not key.ip_allowed(request.client_ip):
+            raise ApiError(ErrorKind.IP_NOT_ALLOWED, "Request from an IP address not on the key's allowlist")
+        if not plan_allows(key.tenant.plan, self.surface.surface):
+            raise ApiError(ErrorKind.PLAN, f"The shop's plan ({key.tenant.plan}) does not include API access here")
+        self.check_rate_limit(request, key)
+        self.require_permission(request, self.permission_for(request))
+
+    def permission_for(self, request: Request) -> Permission:
+        return self.method_permissions.get(request.method, Permission.WRITE)
+
+    def require_permission(self, request: Request, needed: Permission) -> None:
+        if not permission_allows(request.api_key.permission, needed):
+            raise ApiError(ErrorKind.PERMISSION, f"This API key needs the '{needed}' permission for this request")
+
+    def check_rate_limit(self, request: Request, key: ApiKey) -> None:
+        limits = rate_limits_for(self.surface, key)
+        decision = limiter.hit(limits)
+        request.rate_limit_headers = rate_limit_headers(self.surface, decision, limits[0].window)
+        if not decision.allowed:
+            raise ApiError(ErrorKind.RATE_LIMITED, "Too many requests", retry_after=decision.retry_after)
+
+    def finalize_response(self, request: Request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in (getattr(request, "rate_limit_headers", None) or {}).items():
+            response[name] = value
+        key = getattr(request, "api_key", None)
+        if key is not None:
+            usage.record(
+                key_id=key.pk,
+                lineage_id=str(key.lineage_id),
+                status=response.status_code,
+                method=request.method,
+                path=request.get_full_path(),
+                ip=getattr(request, "client_ip", None),
+            )
+        return response

@@ -1,0 +1,297 @@
+"""The product master shared by every surface (DESIGN.md "One product, three views").
+
+A product is one row per tenant keyed by the shop's own id (``external_id``);
+the other apps attach their data to these rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import Tenant, TenantQuerySet
+
+
+class TenantOwned(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Category(TenantOwned):
+    """A node of the shop's category taxonomy (Sortillus shop categories)."""
+
+    external_id = models.BigIntegerField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    level = models.PositiveSmallIntegerField(default=1)
+    full_external_id = models.CharField(max_length=40, help_text="L{level}_{external_id}")
+    name = models.CharField(max_length=255)
+    en_name = models.CharField(max_length=255)
+    en_description = models.TextField()
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], name="category_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(external_id__gt=0), name="category_external_id_positive"),
+            models.CheckConstraint(condition=models.Q(level__gte=1), name="category_level_positive"),
+        ]
+        indexes = [models.Index(fields=["tenant", "full_external_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_external_id} {self.name}"
+
+
+class CategoryAttribute(TenantOwned):
+    """A product attribute assigned to a category (e.g. Color), with its options."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    external_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)
+    measurement = models.CharField(max_length=50, null=True, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["category", "external_id"], name="attribute_unique_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeOption(TenantOwned):
+    attribute = models.ForeignKey(CategoryAttribute, on_delete=models.CASCADE, related_name="options")
+    external_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)
+    measurement = models.CharField(max_length=50, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["attribute", "external_id"], name="option_unique_per_attribute")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DuplicateCluster(TenantOwned):
+    """Products that are the same item (they share a valid normalised GTIN); one is canonical."""
+
+    canonical = models.ForeignKey(
+        "Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="canonical_of"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"cluster {self.pk}"
+
+
+class ProductState(models.TextChoices):
+    NEW = "new"
+    READY = "ready"
+    RECOMMENDING = "recommending_products"
+    RECOMMENDED = "recommended_products"
+    ERROR = "error"
+
+
+class Product(TenantOwned):
+    """A shop's product, addressed everywhere by ``external_id``."""
+
+    external_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    image = models.URLField(max_length=2048, blank=True)
+    brand = models.CharField(max_length=255, blank=True, help_text="Shopify vendor")
+    product_type = models.CharField(max_length=255, blank=True)
+    handle = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, default="active", help_text="Shopify status: active, draft, archived")
+    tags = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    category_score = models.FloatField(null=True, blank=True)
+    suggested_category_name = models.CharField(max_length=255, blank=True)
+    cluster = models.ForeignKey(
+        DuplicateCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+    )
+    gtin = models.CharField(max_length=14, blank=True, help_text="primary GTIN, normalised to 14 digits")
+    state = models.CharField(max_length=30, choices=ProductState.choices, default=ProductState.NEW)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    recommended_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], name="product_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(external_id__gt=0), name="product_external_id_positive"),
+            models.CheckConstraint(condition=models.Q(state__in=ProductState.values), name="product_state_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-updated_at", "-id"], name="product_tenant_updated"),
+            models.Index(fields=["tenant", "state"], name="product_tenant_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.name}"
+
+
+class ProductGtin(TenantOwned):
+    """A GTIN of a product, normalised to 14 digits; ``position`` 0 is the primary one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="gtins")
+    gtin = models.CharField(max_length=14)
+    position = models.PositiveSmallIntegerField(default=0)
+    restricted = models.BooleanField(default=False, help_text="store-internal range: not globally unique")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["product", "gtin"], name="gtin_unique_per_product")]
+        indexes = [models.Index(fields=["tenant", "gtin"])]
+
+    def __str__(self) -> str:
+        return self.gtin
+
+
+class ProductOption(TenantOwned):
+    """An option of a product (Color, Size) with its values in the shop's current order."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="options")
+    external_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=255)
+    position = models.PositiveSmallIntegerField()
+    values = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["product", "position"], name="option_unique_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(TenantOwned):
+    """A sellable variant of a product: price, compare-at price, cost and inventory."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    external_id = models.BigIntegerField()
+    title = models.CharField(max_length=255, blank=True)
+    option1 = models.CharField(max_length=255, blank=True)
+    option2 = models.CharField(max_length=255, blank=True)
+    option3 = models.CharField(max_length=255, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    barcode = models.CharField(max_length=64, blank=True)
+    inventory_quantity = models.IntegerField(default=0)
+    inventory_tracked = models.BooleanField(default=True, help_text="false: inventory not tracked, always sellable")
+    continue_selling = models.BooleanField(default=False, help_text="keeps selling when out of stock")
+    position = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], name="variant_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="variant_price_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0), name="variant_cost_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.title}"
+
+    @property
+    def sellable(self) -> bool:
+        """In stock for sorting purposes: stock above zero, or not tracked, or sold when out of stock."""
+        return self.inventory_quantity > 0 or not self.inventory_tracked or self.continue_selling
+
+
+class Order(TenantOwned):
+    """An order as synced from the shop; de-duplicated by its id."""
+
+    external_id = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "external_id"], name="order_unique_external_id")]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return str(self.external_id)
+
+
+class OrderLine(TenantOwned):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product_external_id = models.BigIntegerField()
+    variant_external_id = models.BigIntegerField(null=True, blank=True)
+    quantity = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    total_discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.quantity} x {self.variant_external_id}"
+
+
+class DailySales(TenantOwned):
+    """Sales of one variant on one day (UTC), rolled up from non-cancelled order lines.
+
+    Every "last N days" metric reads these rows. A rollup recomputes a
+    (variant, date) pair from its order lines, so re-running it changes nothing.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="daily_sales")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="daily_sales")
+    date = models.DateField()
+    units = models.IntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = "daily sales"
+        constraints = [models.UniqueConstraint(fields=["variant", "date"], name="daily_sales_unique_variant_date")]
+        indexes = [models.Index(fields=["tenant", "product", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {self.date}: {self.units}"
+
+
+class Recommendation(TenantOwned):
+    """A product recommended for another, with the reason (Sortillus ``recommendations``)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="recommendations")
+    recommended = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    explanation = models.CharField(max_length=255)
+    reason_json = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "recommended"], name="recommendation_unique_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(product=models.F("recommended")), name="recommendation_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} -> {self.recommended_id}"

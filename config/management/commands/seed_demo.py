@@ -1,0 +1,73 @@
+"""Seed the demo shop: tenant, fixed demo keys, and each app's demo data.
+
+The demo keys are derived from fixed seeds so the curl examples in docs/ work
+verbatim against `make run`. They are public: the command refuses to run with
+DEBUG off unless --allow-production is given.
+"""
+
+import importlib
+import importlib.util
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from apikeys import tokens
+from apikeys.models import ApiKey
+from apikeys.services import api_key_create, api_key_revoke
+from apikeys.tokens import KeyKind
+from tenants.models import Tenant
+from tenants.plans import Plan
+from tenants.services import tenant_create
+
+DEMO_DOMAIN = "demo.myshopify.com"
+DEMO_KEYS = [
+    # (name, kind, permission, seed)
+    ("demo connector", KeyKind.CONNECTOR, "admin", b"demo-connector"),
+    ("demo admin", KeyKind.STANDARD, "admin", b"demo-admin"),
+    ("demo write", KeyKind.STANDARD, "write", b"demo-write"),
+    ("demo read", KeyKind.STANDARD, "read", b"demo-read"),
+]
+# Apps add demo data through a module <app>.demo with seed(tenant=, products=, seed=, stdout=).
+DEMO_MODULES = ["catalog.demo", "merchandising.demo", "pricing.demo"]
+
+
+def demo_key(seed: bytes, kind: KeyKind) -> str:
+    return tokens.generate(kind, seed=seed)
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo shop and print its API keys."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--products", type=int, default=200, help="number of demo products (100 to 1,000,000)")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--allow-production", action="store_true")
+        parser.add_argument("--keys-only", action="store_true", help="create the tenant and keys, no catalog data")
+
+    def handle(self, *args, products, seed, allow_production, keys_only, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("seed_demo creates keys with public values; pass --allow-production to do so anyway.")
+        with transaction.atomic():
+            tenant = Tenant.objects.filter(domain=DEMO_DOMAIN).first() or tenant_create(
+                domain=DEMO_DOMAIN, name="Demo Shop", plan=Plan.ENTERPRISE
+            )
+            for name, kind, permission, key_seed in DEMO_KEYS:
+                plaintext = demo_key(key_seed, kind)
+                if not ApiKey.objects.filter(key_hash=tokens.digest(plaintext)).exists():
+                    if kind == KeyKind.CONNECTOR:
+                        for old in ApiKey.objects.for_tenant(tenant).filter(kind=kind, revoked_at__isnull=True):
+                            api_key_revoke(key=old, actor="seed_demo", reason="replaced by the demo connector key")
+                    api_key_create(
+                        tenant=tenant, name=name, kind=kind, permission=permission, actor="seed_demo", seed=key_seed
+                    )
+        if not keys_only:
+            for module_name in DEMO_MODULES:
+                if importlib.util.find_spec(module_name) is None:
+                    continue
+                importlib.import_module(module_name).seed(
+                    tenant=tenant, products=products, seed=seed, stdout=self.stdout
+                )
+        self.stdout.write(f"Demo shop {tenant.domain} (plan {tenant.plan}). API keys (demo only, public values):")
+        for name, kind, permission, key_seed in DEMO_KEYS:
+            self.stdout.write(f"  {name:<16} {permission:<6} {demo_key(key_seed, kind)}")

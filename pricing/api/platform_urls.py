@@ -1,0 +1,3 @@
+"""URL patterns of this app (filled in as the surface grows)."""
+
+urlpatterns: list = []
