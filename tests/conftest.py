@@ -148,3 +148,6 @@ def assert_cross_tenant(surface: str, other_client: APIClient, method: str, path
     """Tenant B's key addressing tenant A's object gets exactly the not-found answer, never data or 403."""
     response = getattr(other_client, method.lower())(path, data=data, format="json")
     assert_not_found(surface, response)
+
+
+from tests.celery_worker import live_celery_worker  # noqa: E402, F401  (fixture)
