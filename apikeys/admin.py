@@ -48,6 +48,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def display(self, obj):
         return f"{obj.prefix}…{obj.last_four}"
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
@@ -91,9 +94,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 rate_limit_window=obj.rate_limit_window,
                 actor=_actor(request),
             )
-        except ApiError as exc:
+        except ApiError as exc:  # a race the form could not see (e.g. a concurrent connector key)
             self.message_user(request, f"{exc.message} {exc.errors or ''}", messages.ERROR)
-            raise
+            return
         obj.pk = issued.key.pk
         self.message_user(request, f"New key (shown once, copy it now): {issued.plaintext}", messages.WARNING)
 

@@ -24,4 +24,10 @@ class ApiKeyCreateForm(forms.ModelForm):
         data = super().clean()
         if data.get("kind") == KeyKind.CONNECTOR:
             data["permission"] = "admin"
+            tenant = data.get("tenant")
+            if (
+                tenant
+                and ApiKey.objects.for_tenant(tenant).filter(kind=KeyKind.CONNECTOR, revoked_at__isnull=True).exists()
+            ):
+                raise forms.ValidationError("This shop has an active connector key already; revoke it first.")
         return data

@@ -87,7 +87,7 @@ class _MemoryLimiter:
             logs = []
             refused = False
             for lim in limits:
-                log = self._logs.setdefault(lim.bucket, deque())
+                log = self._logs.setdefault(redis_client.key("rl", lim.bucket), deque())
                 while log and log[0] <= now - lim.window:
                     log.popleft()
                 logs.append(log)

@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 raise CommandError("--expires must be a date (YYYY-MM-DD) or an ISO 8601 time") from exc
             if len(opts["expires"]) == 10:
                 parsed = datetime.combine(parsed.date(), time.min)
-            expires_at = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+            expires_at = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
         limit, window = parse_rate_limit(opts["rate_limit"])
         try:
             issued = api_key_create(

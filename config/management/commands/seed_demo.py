@@ -46,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--keys-only", action="store_true", help="create the tenant and keys, no catalog data")
 
     def handle(self, *args, products, seed, allow_production, keys_only, **options):
-        if not settings.DEBUG and not allow_production:
+        if settings.PRODUCTION and not allow_production:
             raise CommandError("seed_demo creates keys with public values; pass --allow-production to do so anyway.")
         with transaction.atomic():
             tenant = Tenant.objects.filter(domain=DEMO_DOMAIN).first() or tenant_create(
