@@ -110,6 +110,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# WhiteNoise serves collected static files (the admin's) in production; in the
+# embedded mode it finds them in the apps directly.
+WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Request bodies: 1 MiB at most on every API surface (checked from Content-Length
 # by apikeys.middleware before anything is read).
