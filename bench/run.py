@@ -1,0 +1,296 @@
+#!/usr/bin/env python
+"""Run the benchmark suite and write docs/benchmarks.md.
+
+    make bench                       # everything, default sizes
+    .venv/bin/python bench/run.py --quick      # smaller data, shorter HTTP runs
+    .venv/bin/python bench/run.py --only http  # just the HTTP part
+
+Needs PostgreSQL and Redis (defaults: postgres://postgres@127.0.0.1:5432/bench,
+redis://127.0.0.1:6379/5; the database is created if missing) and wrk
+(installed with apt-get when missing and running as root).
+
+HTTP: gunicorn (sync, -w 2) serves the platform on 127.0.0.1; wrk (-t2 -c16)
+measures an authenticated, rate-limit-checked read on each surface beside a
+bare Django view doing the same single-row query, in the same run.
+Engines: each bench/<app>_bench.py is run as a script; what it prints (Markdown)
+goes into the report under its own heading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+PORT = 8099
+
+
+@dataclass
+class HttpResult:
+    name: str
+    rps: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    note: str = ""
+
+
+def sh(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, text=True, **kwargs)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        return shutil.which("wrk") or "wrk"
+    raise SystemExit("wrk is needed for the HTTP benchmark: apt-get install wrk")
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    system = f"{platform.platform()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}, {pg}"
+
+
+def prepare(env: dict[str, str], products: int) -> dict:
+    """Seed the demo shop and return the keys and ids the HTTP benchmark uses."""
+    sh([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
+    sh(
+        [sys.executable, "manage.py", "seed_demo", "--products", str(products), "--allow-production"],
+        env,
+        stdout=subprocess.DEVNULL,
+    )
+    script = r"""
+import json
+from apikeys.services import api_key_create
+from catalog.models import Product
+from tenants.models import Tenant
+tenant = Tenant.objects.get(domain="demo.myshopify.com")
+key = api_key_create(tenant=tenant, name="bench", permission="admin", rate_limit=1_000_000_000, rate_limit_window=60)
+product = Product.objects.for_tenant(tenant).order_by("external_id").first()
+collection_id = None
+try:
+    from merchandising.models import Collection
+    first = Collection.objects.for_tenant(tenant).order_by("id").first()
+    collection_id = first.external_id if first else None
+except Exception:
+    pass
+print(json.dumps({"tenant_id": tenant.pk, "key": key.plaintext, "product": product.external_id if product else None,
+                  "collection": collection_id}))
+"""
+    out = sh([sys.executable, "manage.py", "shell", "-c", script], env, capture_output=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def wrk(url: str, key: str | None, seconds: int, body: dict | None = None) -> HttpResult:
+    lua = None
+    cmd = [ensure_wrk(), "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    if key:
+        cmd += ["-H", f"Authorization: Bearer {key}"]
+    if body is not None:
+        lua = ROOT / "var" / f"wrk-{os.getpid()}.lua"
+        lua.write_text(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        )
+        cmd += ["-s", str(lua)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    if lua:
+        lua.unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def pct(label: str) -> float | None:
+        m = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return None
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return HttpResult("", rps, pct("50"), pct("99"), f"{non2xx.group(1)} non-2xx" if non2xx else "")
+
+
+def probe(url: str, key: str, body: dict | None) -> int:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        url,
+        data=data,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def http_bench(env: dict[str, str], ids: dict, seconds: int) -> list[HttpResult]:
+    base = f"http://127.0.0.1:{PORT}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "DEBUG": "0"},
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        pid, key = ids["product"], ids["key"]
+        cases: list[tuple[str, str, dict | None]] = [
+            ("bare Django view, same single-row query", f"/bench/bare/{ids['tenant_id']}/{pid}", None),
+            ("Sortillus GET /api/v3/products/:id", f"/api/v3/products/{pid}", None),
+            ("ShopiSync GET /api/external/v1/products/:id", f"/api/external/v1/products/{pid}", None),
+            ("Dynasort get_product", "/api/v1/", {"action": "get_product", "product_id": pid}),
+            ("Sortillus GET /api/v3/products?per_page=50", "/api/v3/products?per_page=50", None),
+            ("ShopiSync GET /api/external/v1/products?limit=50", "/api/external/v1/products?limit=50", None),
+            ("Dynasort list_collections", "/api/v1/", {"action": "list_collections"}),
+            ("Platform GET /api/platform/v1/keys", "/api/platform/v1/keys", None),
+        ]
+        results = []
+        for name, path, body in cases:
+            status = probe(base + path, key, body)
+            if status != 200:
+                results.append(HttpResult(name, None, None, None, f"not measured: HTTP {status}"))
+                continue
+            result = wrk(base + path, key if not path.startswith("/bench/") else None, seconds, body)
+            result.name = name
+            results.append(result)
+            print(f"  {name}: {result.rps:.0f} req/s", flush=True)
+        return results
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def engine_benches(env: dict[str, str], quick: bool) -> list[tuple[str, str]]:
+    sections = []
+    for script in sorted((ROOT / "bench").glob("*_bench.py")):
+        print(f"running {script.name}", flush=True)
+        args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+        text = proc.stdout.strip() or "(no output)"
+        if proc.returncode != 0:
+            text += f"\n\nFAILED (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-2000:]}\n```"
+        sections.append((script.name, text))
+    return sections
+
+
+def render(http: list[HttpResult], engines: list[tuple[str, str]], args: argparse.Namespace, products: int) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `bench/run.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` (`make bench` runs it with no arguments).",
+        f"Machine: {machine()}.",
+        "Timings come from a shared, noisy machine: compare figures within one run, not across runs.",
+        "",
+    ]
+    if http:
+        bare = next((r.rps for r in http if r.name.startswith("bare") and r.rps), None)
+        lines += [
+            "## HTTP",
+            "",
+            f"gunicorn sync `-w 2` on 127.0.0.1, PostgreSQL and Redis on the same machine, `wrk -t2 -c16 "
+            f"-d{args.seconds}s`, demo shop with {products} products. Every surface request is authenticated "
+            "(key lookup by SHA-256), rate-limit checked in Redis and usage-counted.",
+            "",
+            "| endpoint | req/s | ratio to bare | p50 ms | p99 ms | note |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in http:
+            if r.rps is None:
+                lines.append(f"| {r.name} | - | - | - | - | {r.note} |")
+                continue
+            ratio = f"{r.rps / bare:.2f}" if bare else "-"
+            lines.append(f"| {r.name} | {r.rps:.0f} | {ratio} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.note} |")
+        lines.append("")
+    for name, text in engines:
+        lines += [f"## {name}", "", text, ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs")
+    parser.add_argument("--only", choices=["http", "engines"], help="run one part")
+    parser.add_argument("--seconds", type=int, default=None, help="seconds per HTTP endpoint")
+    parser.add_argument("--products", type=int, default=None, help="demo shop size for the HTTP part")
+    args = parser.parse_args()
+    args.seconds = args.seconds or (5 if args.quick else 15)
+    products = args.products or (500 if args.quick else 5000)
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
+    env.setdefault("SECRET_KEY", "bench-only-secret")
+    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    env["PYTHONPATH"] = str(ROOT)
+    ensure_database(env["DATABASE_URL"])
+    (ROOT / "var").mkdir(exist_ok=True)
+    http: list[HttpResult] = []
+    engines: list[tuple[str, str]] = []
+    if args.only in (None, "http"):
+        print("preparing the demo shop", flush=True)
+        ids = prepare(env, products)
+        http = http_bench(env, ids, args.seconds)
+    if args.only in (None, "engines"):
+        engines = engine_benches(env, args.quick)
+    REPORT.write_text(render(http, engines, args, products))
+    print(f"wrote {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
