@@ -12,7 +12,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from apikeys import tokens
+from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.models import ApiKey
+from apikeys.ratelimit import Limit, limiter
 from tenants.models import Tenant
 
 _BEARER = re.compile(r"Bearer ([^\s]+)")
@@ -76,13 +78,30 @@ def key_from_header(header: str | None) -> ApiKey:
     return key
 
 
+def _count_failure(ip: str | None) -> None:
+    """Failed authentications are limited per client address (AUTH_FAILURE_RATE_LIMIT): past the
+    limit the answer is 429 instead of 401. Only failures are counted, so this costs a valid request
+    nothing; keys carry 256 random bits, so the point is to cap floods of failing lookups and tell a
+    misconfigured or hostile client to back off, not to make guessing harder."""
+    limit, window = settings.AUTH_FAILURE_RATE_LIMIT
+    decision = limiter.hit([Limit(f"authfail:{ip or 'unknown'}", limit, window)])
+    if not decision.allowed:
+        raise ApiError(
+            ErrorKind.RATE_LIMITED, "Too many failed authentication attempts", retry_after=decision.retry_after
+        )
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """Bearer API keys (DESIGN.md "API keys")."""
 
     keyword = "Bearer"
 
     def authenticate(self, request):
-        key = key_from_header(request.META.get("HTTP_AUTHORIZATION"))
+        try:
+            key = key_from_header(request.META.get("HTTP_AUTHORIZATION"))
+        except AuthenticationFailed:
+            _count_failure(client_ip(request.META))
+            raise
         return KeyPrincipal(key), key
 
     def authenticate_header(self, request) -> str:
