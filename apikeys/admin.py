@@ -83,17 +83,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 if changes:
                     services.api_key_update(key=obj, actor=_actor(request), **changes)
                 return
-            issued = services.api_key_create(
-                tenant=obj.tenant,
-                name=obj.name,
-                kind=obj.kind,
-                permission=obj.permission,
-                allowed_ips=obj.allowed_ips,
-                expires_at=obj.expires_at,
-                rate_limit=obj.rate_limit,
-                rate_limit_window=obj.rate_limit_window,
-                actor=_actor(request),
-            )
+            fields = {f: form.cleaned_data[f] for f in ApiKeyCreateForm.Meta.fields}
+            issued = services.api_key_create(actor=_actor(request), **fields)
         except ApiError as exc:  # a race the form could not see (e.g. a concurrent connector key)
             self.message_user(request, f"{exc.message} {exc.errors or ''}", messages.ERROR)
             return
