@@ -1,0 +1,115 @@
+"""Pricing reads. Every function starts from the tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from apikeys.exceptions import NotFound
+from catalog.models import Product, Variant
+from pricing.models import Competitor, PriceChange, PricingSettings
+from tenants.models import Tenant
+
+MAX_BIGINT = 2**63 - 1
+RECENT_CHANGES = 10
+
+
+def _variants() -> Prefetch:
+    # only what pricing shows: the reference variant (first by position, id) gives price and cost
+    return Prefetch(
+        "variants",
+        queryset=Variant.objects.order_by("position", "id").only("id", "product_id", "price", "cost", "position"),
+    )
+
+
+def product_list(*, tenant: Tenant) -> QuerySet[Product]:
+    """The tenant's products with settings, variants and competitors, in a total order (external id)."""
+    return (
+        Product.objects.for_tenant(tenant)
+        .select_related("pricing")
+        .prefetch_related(_variants(), Prefetch("competitors", queryset=Competitor.objects.order_by("name", "id")))
+        .order_by("external_id", "id")
+    )
+
+
+def active_q(active: bool) -> Q:
+    """Monitoring on/off; a product without a settings row has the default (active)."""
+    if active:
+        return Q(pricing__isnull=True) | Q(pricing__active=True)
+    return Q(pricing__active=False)
+
+
+def product_get(*, tenant: Tenant, external_id: int) -> Product:
+    """One product by its external id, or NotFound (also for another tenant's id)."""
+    if not 0 < external_id <= MAX_BIGINT:
+        raise NotFound("Product not found")
+    product = product_list(tenant=tenant).filter(external_id=external_id).first()
+    if product is None:
+        raise NotFound("Product not found")
+    return product
+
+
+def recent_price_changes(*, product: Product, limit: int = RECENT_CHANGES) -> list[PriceChange]:
+    return list(
+        PriceChange.objects.for_tenant(product.tenant).filter(product=product).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def competitor_list(*, tenant: Tenant) -> QuerySet[Competitor]:
+    return (
+        Competitor.objects.for_tenant(tenant)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "product__variants",
+                queryset=Variant.objects.order_by("position", "id").only(
+                    "id", "product_id", "price", "cost", "position"
+                ),
+            )
+        )
+        .order_by("product__external_id", "name", "id")
+    )
+
+
+def price_history(*, tenant: Tenant, product: Product, days: int) -> QuerySet[PriceChange]:
+    since = timezone.now() - timedelta(days=days)
+    return (
+        PriceChange.objects.for_tenant(tenant)
+        .filter(product=product, created_at__gte=since)
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class Stats:
+    total_products: int
+    active_products: int
+    total_competitors: int
+    price_changes_24h: int
+    plan: str
+    shop_domain: str
+
+
+def stats(*, tenant: Tenant) -> Stats:
+    products = Product.objects.for_tenant(tenant)
+    return Stats(
+        total_products=products.count(),
+        active_products=products.filter(active_q(True)).count(),
+        total_competitors=Competitor.objects.for_tenant(tenant).count(),
+        price_changes_24h=PriceChange.objects.for_tenant(tenant)
+        .filter(created_at__gte=timezone.now() - timedelta(hours=24))
+        .count(),
+        plan=tenant.plan,
+        shop_domain=tenant.domain,
+    )
+
+
+def settings_of(product: Product) -> PricingSettings | None:
+    """The product's settings row if it has one (already loaded by product_list)."""
+    try:
+        return product.pricing
+    except PricingSettings.DoesNotExist:
+        return None
