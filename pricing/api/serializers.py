@@ -101,13 +101,30 @@ class ObservationSerializer(StrictSerializer):
     observed_at = serializers.DateTimeField()
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
+class RawItemField(serializers.Field):
+    """An item passed through as parsed (Decimals included); each is validated on its own afterwards."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class ObservationBatchSerializer(StrictSerializer):
     observations = serializers.ListField(
-        child=serializers.JSONField(),
+        child=RawItemField(),
         min_length=1,
         max_length=MAX_OBSERVATIONS,
         help_text=f"1 to {MAX_OBSERVATIONS} observations; each is validated on its own",
     )
+
+
+class ObservationBatchSchemaSerializer(serializers.Serializer):
+    """The request body as documented (the view validates the batch, then each item on its own)."""
+
+    observations = ObservationSerializer(many=True)
 
 
 def observations_validate(raw: list) -> tuple[list[ObservationIn], dict[int, dict]]:

@@ -176,7 +176,7 @@ class CompetitorPricesView(PlatformAPIView):
 
     @extend_schema(
         operation_id="competitor_prices_create",
-        request=s.ObservationBatchSerializer,
+        request=s.ObservationBatchSchemaSerializer,
         responses={200: {"type": "object"}, **BAD_REQUEST, **ERRORS},
     )
     def post(self, request):
