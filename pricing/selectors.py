@@ -113,3 +113,38 @@ def settings_of(product: Product) -> PricingSettings | None:
         return product.pricing
     except PricingSettings.DoesNotExist:
         return None
+
+
+def price_chart_series(*, product: Product, days: int = 30, max_points: int = 2000) -> dict:
+    """Our price and each competitor's observed prices over the last ``days``, for the admin chart."""
+    from pricing.charts import OURS
+    from pricing.models import Observation
+
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    changes = list(
+        PriceChange.objects.for_tenant(product.tenant)
+        .filter(product=product, created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("created_at", "old_price", "new_price")[:max_points]
+    )
+    reference = Variant.objects.filter(product=product).order_by("position", "id").first()
+    ours = []
+    if changes:
+        ours.append((since, changes[0][1]))
+        ours += [(at, new) for at, _, new in changes]
+    if reference is not None:
+        if not ours:
+            ours.append((since, reference.price))
+        ours.append((now, reference.price))
+    series = {OURS: ours}
+    observations = (
+        Observation.objects.for_tenant(product.tenant)
+        .filter(product=product, observed_at__gte=since)
+        .select_related("competitor")
+        .order_by("observed_at", "id")
+        .values_list("competitor__name", "observed_at", "price")[:max_points]
+    )
+    for name, at, price in observations:
+        series.setdefault(name, []).append((at, price))
+    return series
