@@ -14,6 +14,15 @@ from pricing.models import Competitor, PriceChange, PricingSettings
 from tenants.models import Tenant
 
 MAX_BIGINT = 2**63 - 1
+# what the ShopiSync product body shows; loading nothing else keeps list pages cheap
+PRODUCT_FIELDS = [
+    "id",
+    "tenant_id",
+    "external_id",
+    "name",
+    *(f"pricing__{f}" for f in ("id", "product_id", "min_price", "max_price", "auto_reprice", "active", "strategy")),
+]
+COMPETITOR_FIELDS = ["id", "product_id", "name", "url", "current_price", "in_stock", "last_observed_at"]
 RECENT_CHANGES = 10
 
 
@@ -27,10 +36,12 @@ def _variants() -> Prefetch:
 
 def product_list(*, tenant: Tenant) -> QuerySet[Product]:
     """The tenant's products with settings, variants and competitors, in a total order (external id)."""
+    competitors = Competitor.objects.order_by("name", "id").only(*COMPETITOR_FIELDS)
     return (
         Product.objects.for_tenant(tenant)
         .select_related("pricing")
-        .prefetch_related(_variants(), Prefetch("competitors", queryset=Competitor.objects.order_by("name", "id")))
+        .only(*PRODUCT_FIELDS)
+        .prefetch_related(_variants(), Prefetch("competitors", queryset=competitors))
         .order_by("external_id", "id")
     )
 
@@ -52,10 +63,9 @@ def product_get(*, tenant: Tenant, external_id: int) -> Product:
     return product
 
 
-def recent_price_changes(*, product: Product, limit: int = RECENT_CHANGES) -> list[PriceChange]:
-    return list(
-        PriceChange.objects.for_tenant(product.tenant).filter(product=product).order_by("-created_at", "-id")[:limit]
-    )
+def recent_price_changes(*, tenant: Tenant, product: Product, limit: int = RECENT_CHANGES) -> list[PriceChange]:
+    """The product's last ``limit`` price changes, newest first."""
+    return list(PriceChange.objects.for_tenant(tenant).filter(product=product).order_by("-created_at", "-id")[:limit])
 
 
 def competitor_list(*, tenant: Tenant) -> QuerySet[Competitor]:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from apikeys.exceptions import ValidationFailed
 from catalog.models import Product, Variant
 from pricing import repricing
+from pricing.bulk import bulk_set
 from pricing.models import (
     Competitor,
     Observation,
@@ -200,9 +201,7 @@ def observations_ingest(*, tenant: Tenant, items: Sequence[ObservationIn]) -> di
         competitor.url = urls.get(pk, competitor.url)
         competitor.updated_at = timezone.now()
         changed.append(competitor)
-    Competitor.objects.bulk_update(
-        changed, ["current_price", "in_stock", "last_observed_at", "url", "updated_at"], batch_size=CHUNK
-    )
+    bulk_set(Competitor, changed, ["current_price", "in_stock", "last_observed_at", "url", "updated_at"])
 
     touched = {by_pk[pk].product_id for pk in latest}
     auto = (
@@ -260,7 +259,7 @@ def product_price_set(
     old = variants[0].price
     if old == price:
         return None
-    Variant.objects.bulk_update(_moved(variants, price), ["price", "updated_at"])
+    bulk_set(Variant, _moved(variants, price), ["price", "updated_at"])
     return PriceChange.objects.create(
         tenant=tenant, product=product, old_price=old, new_price=price, reason=reason, source=source
     )
@@ -334,9 +333,9 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
                 created_at=now,
             )
         )
-    Variant.objects.bulk_update(changed_variants, ["price", "updated_at"], batch_size=CHUNK)
+    bulk_set(Variant, changed_variants, ["price", "updated_at"])
     PriceChange.objects.bulk_create(history, batch_size=CHUNK)
-    PricingSettings.objects.bulk_update(rows, ["last_decision", "last_repriced_at"], batch_size=CHUNK)
+    bulk_set(PricingSettings, rows, ["last_decision", "last_repriced_at"])
     return len(rows), len(history)
 
 

@@ -6,6 +6,7 @@ to Decimal without float); output is always a string with 2 decimals.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -152,6 +153,11 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+def _datetime(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as DRF's DateTimeField writes it."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 MONEY = {"type": "string", "nullable": True, "example": "19.99"}
 
 
@@ -163,6 +169,18 @@ class CompetitorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "url", "currentPrice", "inStock", "lastCheckedAt"]
+
+    def to_representation(self, competitor: Competitor) -> dict:
+        # written out by hand: lists render up to 200 products x N competitors, and DRF's generic
+        # field walk was most of the response time (the declared fields above are the schema)
+        return {
+            "id": competitor.pk,
+            "name": competitor.name,
+            "url": competitor.url,
+            "currentPrice": _money(competitor.current_price),
+            "inStock": competitor.in_stock,
+            "lastCheckedAt": _datetime(competitor.last_observed_at),
+        }
 
 
 class PriceChangeSerializer(serializers.ModelSerializer):
@@ -186,6 +204,24 @@ class ProductSerializer(serializers.Serializer):
     active = serializers.SerializerMethodField()
     strategy = serializers.SerializerMethodField()
     competitors = CompetitorSerializer(many=True)
+
+    def to_representation(self, product: Product) -> dict:
+        # by hand for speed, like CompetitorSerializer; same keys as the declared fields
+        ref = _reference(product)
+        row = settings_of(product)
+        competitor = CompetitorSerializer()
+        return {
+            "id": product.external_id,
+            "title": product.name,
+            "currentPrice": _money(ref.price if ref else None),
+            "costPrice": _money(ref.cost if ref else None),
+            "minPrice": _money(row.min_price if row else None),
+            "maxPrice": _money(row.max_price if row else None),
+            "autoReprice": bool(row and row.auto_reprice),
+            "active": row.active if row else True,
+            "strategy": row.strategy if row else "match_lowest",
+            "competitors": [competitor.to_representation(c) for c in product.competitors.all()],
+        }
 
     @extend_schema_field(MONEY)
     def get_currentPrice(self, product) -> str | None:
@@ -226,6 +262,11 @@ class ProductSerializer(serializers.Serializer):
 class ProductDetailSerializer(ProductSerializer):
     priceHistory = PriceChangeSerializer(many=True, source="recent_changes")
 
+    def to_representation(self, product: Product) -> dict:
+        data = super().to_representation(product)
+        data["priceHistory"] = PriceChangeSerializer(product.recent_changes, many=True).data
+        return data
+
 
 class LinkedProductSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="external_id")
@@ -243,6 +284,16 @@ class CompetitorListSerializer(CompetitorSerializer):
 
     class Meta(CompetitorSerializer.Meta):
         fields = [*CompetitorSerializer.Meta.fields, "product"]
+
+    def to_representation(self, competitor: Competitor) -> dict:
+        data = super().to_representation(competitor)
+        ref = _reference(competitor.product)
+        data["product"] = {
+            "id": competitor.product.external_id,
+            "title": competitor.product.name,
+            "currentPrice": _money(ref.price if ref else None),
+        }
+        return data
 
 
 class StatsSerializer(serializers.Serializer):

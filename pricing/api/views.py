@@ -75,7 +75,7 @@ class ProductListView(ShopiSyncView):
 
 class ProductDetailView(ShopiSyncView):
     def _detail(self, product) -> Response:
-        product.recent_changes = selectors.recent_price_changes(product=product)
+        product.recent_changes = selectors.recent_price_changes(tenant=self.tenant, product=product)
         return Response({"success": True, "data": s.ProductDetailSerializer(product).data})
 
     @extend_schema(
