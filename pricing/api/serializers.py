@@ -6,9 +6,10 @@ to Decimal without float); output is always a string with 2 decimals.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,6 +23,7 @@ MAX_PAGE_SIZE = 200
 MAX_PAGE = 1_000_000
 MAX_DAYS = 365
 MAX_OBSERVATIONS = 1000
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between the scraper and us
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -100,6 +102,12 @@ class ObservationSerializer(StrictSerializer):
     price = MoneyField()
     in_stock = StrictBooleanField(required=False, default=True)
     observed_at = serializers.DateTimeField()
+
+    def validate_observed_at(self, value: datetime) -> datetime:
+        # a future time would pin the competitor's "current" price until the clock catches up
+        if value > timezone.now() + FUTURE_TOLERANCE:
+            raise serializers.ValidationError("must not be in the future")
+        return value
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

@@ -88,16 +88,18 @@ def test_invalid_items_are_answered_per_item_and_valid_ones_kept(writer, tenant_
             item(extra="nope"),
             "not an object",
             item(in_stock="yes"),
+            item(ago=-timedelta(hours=1)),
         ]
     }
     response = writer.post(URL, body, format="json")
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created"] + ["error"] * 8
+    assert [r["status"] for r in results] == ["created"] + ["error"] * 9
     assert results[3]["errors"] == {"product_id": ["product not found"]}
     assert results[4]["errors"] == {"product_id": ["product not found"]}
     assert "observed_at" in results[5]["errors"]
     assert "extra" in results[6]["errors"]
+    assert results[9]["errors"] == {"observed_at": ["must not be in the future"]}
     assert Observation.objects.count() == 1
     assert not Competitor.objects.filter(tenant=tenant_b).exists()
 
