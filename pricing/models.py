@@ -121,7 +121,8 @@ class Competitor(models.Model):
                 condition=Q(current_price__isnull=True) | Q(current_price__gte=0), name="competitor_price_non_negative"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "product"], name="competitor_tenant_product")]
+        # serves the tenant's competitor list in its order (product, name) without a sort
+        indexes = [models.Index(fields=["tenant", "product", "name"], name="competitor_tenant_product_name")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.product_id})"

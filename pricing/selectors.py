@@ -42,7 +42,9 @@ def product_list(*, tenant: Tenant) -> QuerySet[Product]:
         .select_related("pricing")
         .only(*PRODUCT_FIELDS)
         .prefetch_related(_variants(), Prefetch("competitors", queryset=competitors))
-        .order_by("external_id", "id")
+        # external_id is unique per tenant, so it alone is a total order and the (tenant, external_id)
+        # unique index serves it; a trailing id would force a sort of every row of the shop
+        .order_by("external_id")
     )
 
 
@@ -80,7 +82,8 @@ def competitor_list(*, tenant: Tenant) -> QuerySet[Competitor]:
                 ),
             )
         )
-        .order_by("product__external_id", "name", "id")
+        # (product, name) is unique: a total order, read straight from the (tenant, product, name) index
+        .order_by("product_id", "name")
     )
 
 
