@@ -43,7 +43,10 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
 def paginated(queryset: QuerySet, *, page: int, limit: int) -> tuple[list, dict]:
     """One page of a totally ordered queryset and the ShopiSync pagination block."""
     total = queryset.count()
-    items = list(queryset[(page - 1) * limit : page * limit])
+    # Deferred join: find the page's ids with the narrow ordered scan first (OFFSET walks only the
+    # index), then load just those rows with their joins and prefetches, in the same order.
+    ids = list(queryset.values_list("pk", flat=True)[(page - 1) * limit : page * limit])
+    items = list(queryset.filter(pk__in=ids)) if ids else []
     return items, {"page": page, "limit": limit, "total": total, "totalPages": math.ceil(total / limit)}
 
 
