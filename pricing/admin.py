@@ -19,7 +19,7 @@ class PricingSettingsInline(admin.StackedInline):
     can_delete = False
     max_num = 1
     exclude = ["tenant"]
-    readonly_fields = ["last_repriced_at", "last_decision"]
+    readonly_fields = ["last_repriced_at", "last_known_price", "last_decision"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

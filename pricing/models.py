@@ -56,6 +56,12 @@ class PricingSettings(models.Model):
     include_out_of_stock = models.BooleanField(default=False)
     no_offers = models.CharField(max_length=10, choices=[(n.value, n.value) for n in NoOffers], default=NoOffers.KEEP)
     last_repriced_at = models.DateTimeField(null=True, blank=True)
+    last_known_price = _money(
+        null=True,
+        blank=True,
+        help_text="our price when pricing last read or set it; a different price at the next run was set in the "
+        "shop (recorded as a sync change)",
+    )
     last_decision = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

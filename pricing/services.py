@@ -260,6 +260,7 @@ def product_price_set(
     if old == price:
         return None
     bulk_set(Variant, _moved(variants, price), ["price", "updated_at"])
+    PricingSettings.objects.for_tenant(tenant).filter(product=product).update(last_known_price=price)
     return PriceChange.objects.create(
         tenant=tenant, product=product, old_price=old, new_price=price, reason=reason, source=source
     )
@@ -302,6 +303,7 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
     max_age = stale_after()
     changed_variants: list[Variant] = []
     history: list[PriceChange] = []
+    changed = 0
     for row in rows:
         product_variants = variants.get(row.product_id)
         if not product_variants:
@@ -309,6 +311,20 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
             row.last_repriced_at = now
             continue
         reference = product_variants[0]
+        if row.last_known_price is not None and row.last_known_price != reference.price:
+            # the price moved since pricing last saw it: the shop (catalog sync) changed it
+            history.append(
+                PriceChange(
+                    tenant=tenant,
+                    product_id=row.product_id,
+                    old_price=row.last_known_price,
+                    new_price=reference.price,
+                    reason="price changed in the shop",
+                    source=PriceSource.SYNC,
+                    created_at=now,
+                )
+            )
+        row.last_known_price = reference.price
         decision = repricing.decide(
             current=reference.price,
             offers=offers.get(row.product_id, ()),
@@ -320,6 +336,8 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
         if decision.price is None:
             continue
         old = reference.price
+        changed += 1
+        row.last_known_price = decision.price
         changed_variants += _moved(product_variants, decision.price)
         history.append(
             PriceChange(
@@ -335,8 +353,8 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
         )
     bulk_set(Variant, changed_variants, ["price", "updated_at"])
     PriceChange.objects.bulk_create(history, batch_size=CHUNK)
-    bulk_set(PricingSettings, rows, ["last_decision", "last_repriced_at"])
-    return len(rows), len(history)
+    bulk_set(PricingSettings, rows, ["last_decision", "last_repriced_at", "last_known_price"])
+    return len(rows), changed
 
 
 def products_reprice(

@@ -131,3 +131,21 @@ def test_beat_task_enqueues_tenants_with_auto_products(tenant_a, tenant_b, task_
     priced_product(tenant_b)
     assert reprice_all_tenants() == 1
     assert task_calls == [(tenant_a.pk, None, "schedule")]
+
+
+def test_a_price_changed_in_the_shop_is_recorded_as_sync(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    auto(product)
+    observe(tenant_a, product, "Rival", "18.00")
+    services.products_reprice(tenant=tenant_a)
+    Variant.objects.filter(product=product).update(price=Decimal("21.00"))  # the shop's own change, synced
+    run = services.products_reprice(tenant=tenant_a)
+    history = list(PriceChange.objects.filter(product=product).order_by("-created_at", "-id"))
+    assert [(c.source, c.old_price, c.new_price) for c in history] == [
+        ("auto", Decimal("21.00"), Decimal("18.00")),
+        ("sync", Decimal("18.00"), Decimal("21.00")),
+        ("auto", Decimal("20.00"), Decimal("18.00")),
+    ]
+    assert run.products_changed == 1
+    services.products_reprice(tenant=tenant_a)
+    assert PriceChange.objects.filter(product=product).count() == 3
