@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
@@ -9,9 +12,17 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from catalog.models import Variant
-from pricing import selectors
+from pricing import selectors, services
 from pricing.charts import price_chart_svg
-from pricing.models import Competitor, Observation, PriceChange, PricedProduct, PricingSettings, RepriceRun
+from pricing.models import (
+    Competitor,
+    Observation,
+    PriceChange,
+    PricedProduct,
+    PriceSource,
+    PricingSettings,
+    RepriceRun,
+)
 
 
 class PricingSettingsInline(admin.StackedInline):
@@ -49,15 +60,33 @@ class PriceChangeInline(admin.TabularInline):
     ordering = ["-created_at", "-id"]
 
 
+class PricedProductForm(forms.ModelForm):
+    """The product page's one editable thing of its own: a manual price change (recorded as ``manual``)."""
+
+    new_price = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
+        help_text="set the product's price by hand (all variants move by the same ratio)",
+    )
+    price_reason = forms.CharField(required=False, max_length=200, initial="set in admin")
+
+    class Meta:
+        model = PricedProduct
+        fields: list[str] = []
+
+
 @admin.register(PricedProduct)
 class PricedProductAdmin(admin.ModelAdmin):
+    form = PricedProductForm
     list_display = ["external_id", "name", "tenant", "current_price", "auto_reprice", "monitored", "competitor_count"]
     list_select_related = ["tenant", "pricing"]
     list_filter = ["tenant", "pricing__auto_reprice", "pricing__active"]
     search_fields = ["name", "=external_id"]
     ordering = ["tenant", "external_id", "id"]
-    fields = ["tenant", "external_id", "name", "current_price", "price_chart"]
-    readonly_fields = fields
+    readonly_fields = ["tenant", "external_id", "name", "current_price", "price_chart"]
+    fields = [*readonly_fields, "new_price", "price_reason"]
     inlines = [PricingSettingsInline, CompetitorInline, PriceChangeInline]
 
     def get_queryset(self, request):
@@ -73,6 +102,18 @@ class PricedProductAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # the catalog fields are read-only here; only a manual price change is written
+        price = form.cleaned_data.get("new_price")
+        if price is not None:
+            services.product_price_set(
+                tenant=obj.tenant,
+                product=obj,
+                price=price,
+                source=PriceSource.MANUAL,
+                reason=f"{form.cleaned_data.get('price_reason') or 'set in admin'} ({request.user})"[:500],
+            )
 
     def save_formset(self, request, form, formset, change):
         # inline rows take the product's tenant (no tenant field is shown)

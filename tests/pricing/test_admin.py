@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from catalog.models import Variant
 from pricing import services
 from pricing.charts import OURS, price_chart_svg
-from pricing.models import PricingSettings
+from pricing.models import PriceChange, PricingSettings
 from tests.pricing.conftest import observe, priced_product
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +52,14 @@ def test_settings_saved_in_admin_take_the_products_tenant(admin_client, tenant_a
         "price_changes-MIN_NUM_FORMS": "0",
         "price_changes-MAX_NUM_FORMS": "0",
     }
-    response = admin_client.post(url, form)
+    response = admin_client.post(url, {**form, "new_price": "22.00", "price_reason": "promo"})
     assert response.status_code == 302, response.content.decode()[:3000]
     row = PricingSettings.objects.get(product=product)
     assert (row.tenant_id, row.strategy, row.beat_amount) == (tenant_a.pk, "beat_lowest", Decimal("0.50"))
+    change = PriceChange.objects.get(product=product)
+    assert (change.source, change.old_price, change.new_price) == ("manual", Decimal("20.00"), Decimal("22.00"))
+    assert "promo" in change.reason
+    assert Variant.objects.get(product=product).price == Decimal("22.00")
 
 
 def test_chart_without_data_says_so():
