@@ -376,3 +376,15 @@ def test_webhook_test_rejects_invalid_json(shopisync, tenant_a):
     response = shopisync.post(f"{BASE}/webhooks/test", data="{nope", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_price_history_query_count_does_not_grow_with_page_size(shopisync, tenant_a, django_assert_max_num_queries):
+    product = priced_product(tenant_a, external_id=42)
+    for i in range(30):
+        change(product, "10.00", f"{11 + i}.00", ago=timedelta(minutes=i + 1))
+    shopisync.get(f"{BASE}/price-history/42?limit=1")
+    with django_assert_max_num_queries(12) as small:
+        shopisync.get(f"{BASE}/price-history/42?limit=1")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = shopisync.get(f"{BASE}/price-history/42?limit=200")
+    assert len(response.json()["data"]) == 30
