@@ -1,3 +1,9 @@
-"""URL patterns of this app (filled in as the surface grows)."""
+"""Pricing's part of the platform surface (mounted at /api/platform/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from pricing.api import views
+
+urlpatterns = [
+    path("competitor-prices", views.CompetitorPricesView.as_view(), name="platform-competitor-prices"),
+]

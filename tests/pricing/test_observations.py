@@ -1,0 +1,170 @@
+"""POST /api/platform/v1/competitor-prices: per-item validation, idempotency, current price and stock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from pricing.models import Competitor, Observation, PricingSettings
+from tests.conftest import assert_cross_tenant, client_for
+from tests.pricing.conftest import priced_product
+
+pytestmark = pytest.mark.django_db
+URL = "/api/platform/v1/competitor-prices"
+
+
+def iso(delta: timedelta) -> str:
+    return (timezone.now().replace(microsecond=0) - delta).isoformat()
+
+
+def item(product_id=42, competitor="Rival", price="19.99", ago=timedelta(hours=1), **extra):
+    return {"product_id": product_id, "competitor": competitor, "price": price, "observed_at": iso(ago), **extra}
+
+
+@pytest.fixture
+def writer(keys_a):
+    return client_for(keys_a.write.plaintext)
+
+
+def test_observations_are_recorded_and_set_the_current_price(writer, tenant_a):
+    product = priced_product(tenant_a, external_id=42)
+    body = {
+        "observations": [
+            item(price="21.00", ago=timedelta(hours=3), url="https://rival.example/p/42"),
+            item(price="20.50", ago=timedelta(hours=1), in_stock=False),
+            item(competitor="Other", price=18),
+        ]
+    }
+    response = writer.post(URL, body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "results": [
+            {"index": 0, "status": "created"},
+            {"index": 1, "status": "created"},
+            {"index": 2, "status": "created"},
+        ],
+        "created": 3,
+        "duplicate": 0,
+        "error": 0,
+    }
+    rival = Competitor.objects.get(product=product, name="Rival")
+    assert (rival.current_price, rival.in_stock, rival.url) == (Decimal("20.50"), False, "https://rival.example/p/42")
+    assert Observation.objects.filter(product=product).count() == 3
+
+
+def test_resending_the_same_observations_changes_nothing(writer, tenant_a):
+    priced_product(tenant_a, external_id=42)
+    body = {"observations": [item(), item(competitor="Other")]}
+    writer.post(URL, body, format="json")
+    again = writer.post(URL, body, format="json").json()
+    assert (again["created"], again["duplicate"]) == (0, 2)
+    assert Observation.objects.count() == 2
+    assert Competitor.objects.count() == 2
+
+
+def test_an_older_observation_does_not_replace_the_current_price(writer, tenant_a):
+    product = priced_product(tenant_a, external_id=42)
+    writer.post(URL, {"observations": [item(price="20.00", ago=timedelta(hours=1))]}, format="json")
+    writer.post(URL, {"observations": [item(price="30.00", ago=timedelta(hours=5))]}, format="json")
+    competitor = Competitor.objects.get(product=product)
+    assert competitor.current_price == Decimal("20.00")
+    assert competitor.observations.count() == 2
+
+
+def test_invalid_items_are_answered_per_item_and_valid_ones_kept(writer, tenant_a, tenant_b):
+    priced_product(tenant_a, external_id=42)
+    priced_product(tenant_b, external_id=77)
+    body = {
+        "observations": [
+            item(),
+            item(price="-1"),
+            item(price=1.999),
+            item(product_id=999),
+            item(product_id=77),  # tenant B's product: not found, like a missing one
+            {"product_id": 42, "competitor": "X", "price": "1.00"},
+            item(extra="nope"),
+            "not an object",
+            item(in_stock="yes"),
+            item(ago=-timedelta(hours=1)),
+        ]
+    }
+    response = writer.post(URL, body, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created"] + ["error"] * 9
+    assert results[3]["errors"] == {"product_id": ["product not found"]}
+    assert results[4]["errors"] == {"product_id": ["product not found"]}
+    assert "observed_at" in results[5]["errors"]
+    assert "extra" in results[6]["errors"]
+    assert results[9]["errors"] == {"observed_at": ["must not be in the future"]}
+    assert Observation.objects.count() == 1
+    assert not Competitor.objects.filter(tenant=tenant_b).exists()
+
+
+def test_money_is_exact(writer, tenant_a):
+    product = priced_product(tenant_a, external_id=42)
+    writer.post(
+        URL,
+        data='{"observations": [{"product_id": 42, "competitor": "R", "price": 0.29, '
+        f'"observed_at": "{iso(timedelta(hours=1))}"}}]}}',
+        content_type="application/json",
+    )
+    assert Competitor.objects.get(product=product).current_price == Decimal("0.29")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"observations": []}, {"observations": "x"}, {"observations": [item()] * 1001}, {"observations": [], "x": 1}],
+)
+def test_bad_batches_are_400_and_change_nothing(writer, tenant_a, body):
+    priced_product(tenant_a, external_id=42)
+    response = writer.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert not Observation.objects.exists()
+
+
+def test_invalid_json_is_400(writer, tenant_a):
+    response = writer.post(URL, data="{", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_read_key_may_not_post(keys_a, tenant_a):
+    priced_product(tenant_a, external_id=42)
+    response = client_for(keys_a.read.plaintext).post(URL, {"observations": [item()]}, format="json")
+    assert response.status_code == 403
+    assert not Observation.objects.exists()
+
+
+def test_another_tenant_cannot_observe_my_product(tenant_a, keys_b):
+    priced_product(tenant_a, external_id=42)
+    response = client_for(keys_b.write.plaintext).post(URL, {"observations": [item()]}, format="json")
+    assert response.json()["results"][0]["errors"] == {"product_id": ["product not found"]}
+    assert not Observation.objects.exists()
+
+
+def test_competitors_list_is_isolated(tenant_a, keys_b, writer):
+    priced_product(tenant_a, external_id=42)
+    writer.post(URL, {"observations": [item()]}, format="json")
+    other = client_for(keys_b.read.plaintext).get("/api/external/v1/competitors").json()
+    assert other["data"] == [] and other["pagination"]["total"] == 0
+    assert_cross_tenant("pricing", client_for(keys_b.read.plaintext), "get", "/api/external/v1/products/42")
+
+
+def test_new_observations_enqueue_repricing_of_auto_products_only(
+    writer, tenant_a, task_calls, django_capture_on_commit_callbacks
+):
+    auto = priced_product(tenant_a, external_id=42)
+    manual = priced_product(tenant_a, external_id=43)
+    PricingSettings.objects.create(tenant=tenant_a, product=auto, auto_reprice=True)
+    PricingSettings.objects.create(tenant=tenant_a, product=manual, auto_reprice=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.post(URL, {"observations": [item(), item(product_id=43)]}, format="json")
+    assert task_calls == [(tenant_a.pk, [auto.pk], "observations")]
+    task_calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.post(URL, {"observations": [item()]}, format="json")  # a duplicate: nothing new
+    assert task_calls == []
