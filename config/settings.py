@@ -143,7 +143,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis broker when REDIS_URL is set; otherwise tasks run inline (eager).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL, cast=bool)
 CELERY_TASK_EAGER_PROPAGATES = True
