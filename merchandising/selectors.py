@@ -1,0 +1,246 @@
+"""Reads of the merchandising app; every function starts from the tenant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from apikeys.exceptions import NotFound
+from catalog.models import DailySales, Product, ProductOption, Variant
+from merchandising import option_sorting, sorting
+from merchandising.models import Collection, CollectionProduct, OptionSortRule, ProductSetting, Recipe
+from tenants.models import Tenant
+
+
+def window_start(days: str, *, today: date | None = None) -> date | None:
+    """First day of a "last N days" window (today included); None for all time."""
+    if days == "all":
+        return None
+    return (today or timezone.now().date()) - timedelta(days=int(days) - 1)
+
+
+# ---- recipes --------------------------------------------------------------------------------
+
+
+def recipe_list(*, tenant: Tenant) -> QuerySet[Recipe]:
+    return Recipe.objects.for_tenant(tenant).annotate(collection_count=Count("collections")).order_by("id")
+
+
+def recipe_get(*, tenant: Tenant, recipe_id: int) -> Recipe:
+    recipe = Recipe.objects.for_tenant(tenant).filter(pk=recipe_id).first()
+    if recipe is None:
+        raise NotFound(f"Recipe {recipe_id} not found")
+    return recipe
+
+
+# ---- collections ----------------------------------------------------------------------------
+
+
+def collection_list(*, tenant: Tenant, since_id: int = 0, limit: int = 250) -> QuerySet[Collection]:
+    return (
+        Collection.objects.for_tenant(tenant)
+        .filter(external_id__gt=since_id)
+        .select_related("recipe")
+        .annotate(product_count=Count("memberships"))
+        .order_by("external_id")[:limit]
+    )
+
+
+def collection_get(*, tenant: Tenant, collection_id: int, for_update: bool = False) -> Collection:
+    qs = Collection.objects.for_tenant(tenant).filter(external_id=collection_id)
+    if for_update:
+        qs = qs.select_for_update()
+    collection = qs.select_related("recipe").first() if not for_update else qs.first()
+    if collection is None:
+        raise NotFound(f"Collection {collection_id} not found")
+    return collection
+
+
+def collections_get_many(*, tenant: Tenant, collection_ids: list[int], for_update: bool = False) -> list[Collection]:
+    """All the collections named, in the order given; not_found naming the missing ones otherwise."""
+    qs = Collection.objects.for_tenant(tenant).filter(external_id__in=collection_ids).order_by("pk")
+    if for_update:
+        qs = qs.select_for_update()
+    found = {c.external_id: c for c in qs}
+    missing = [cid for cid in collection_ids if cid not in found]
+    if missing:
+        raise NotFound(f"Collections not found: {', '.join(str(m) for m in missing[:20])}")
+    return [found[cid] for cid in dict.fromkeys(collection_ids)]
+
+
+def collection_products(*, collection: Collection, offset: int = 0, limit: int = 250) -> list[CollectionProduct]:
+    return list(
+        CollectionProduct.objects.filter(collection=collection)
+        .select_related("product", "product__merchandising")
+        .order_by("position", "id")[offset : offset + limit]
+    )
+
+
+# ---- products -------------------------------------------------------------------------------
+
+
+def product_list(*, tenant: Tenant, since_id: int = 0, limit: int = 50) -> list[Product]:
+    return list(
+        Product.objects.for_tenant(tenant)
+        .filter(external_id__gt=since_id)
+        .select_related("merchandising")
+        .prefetch_related(
+            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position"))
+        )
+        .order_by("external_id")[:limit]
+    )
+
+
+def product_get(*, tenant: Tenant, product_id: int) -> Product:
+    product = (
+        Product.objects.for_tenant(tenant)
+        .filter(external_id=product_id)
+        .select_related("merchandising")
+        .prefetch_related(
+            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")),
+            "variants",
+        )
+        .first()
+    )
+    if product is None:
+        raise NotFound(f"Product {product_id} not found")
+    return product
+
+
+def product_setting(product: Product) -> ProductSetting | None:
+    try:
+        return product.merchandising
+    except ProductSetting.DoesNotExist:
+        return None
+
+
+def option_rule(option: ProductOption) -> OptionSortRule | None:
+    try:
+        return option.sort_rule
+    except OptionSortRule.DoesNotExist:
+        return None
+
+
+# ---- facts for the engines ------------------------------------------------------------------
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def collection_facts(
+    *, collection: Collection, days: str, now: datetime | None = None
+) -> tuple[list[int], list[sorting.ProductFacts]]:
+    """Current order (internal product ids) and engine facts of every product of a collection.
+
+    Three queries whatever the size: memberships with products and boosts, the
+    variants, and the daily sales aggregated per product by the database.
+    """
+    now = now or timezone.now()
+    members = list(
+        CollectionProduct.objects.filter(collection=collection)
+        .order_by("position", "id")
+        .values_list("product_id", "product__name", "product__created_at", "product__merchandising__boost")
+    )
+    product_ids = [m[0] for m in members]
+    membership = CollectionProduct.objects.filter(collection=collection).values("product_id")
+    variants: dict[int, list[tuple]] = defaultdict(list)
+    for row in Variant.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership).values_list(
+        "product_id", "price", "compare_at_price", "cost", "inventory_quantity", "inventory_tracked", "continue_selling"
+    ):
+        variants[row[0]].append(row)
+    start = window_start(days, today=now.date())
+    sales_qs = DailySales.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership)
+    window = sales_qs if start is None else sales_qs.filter(date__gte=start)
+    sales = {
+        r["product_id"]: (r["units"], r["revenue"])
+        for r in window.values("product_id").annotate(units=Sum("units"), revenue=Sum("revenue"))
+    }
+    # best-selling revert reads all-time units; the same query when the window is already all time
+    if start is None:
+        all_units = {pid: units for pid, (units, _) in sales.items()}
+    else:
+        all_units = dict(sales_qs.values("product_id").annotate(units=Sum("units")).values_list("product_id", "units"))
+    facts = []
+    for product_id, name, created_at, boost in members:
+        rows = variants.get(product_id, [])
+        units, revenue = sales.get(product_id, (0, 0))
+        facts.append(
+            sorting.ProductFacts(
+                product_id=product_id,
+                title=name,
+                created_at=created_at,
+                sold_out=_sold_out(rows),
+                boost=boost or 0,
+                min_price=min((float(r[1]) for r in rows), default=None),
+                metrics=_metrics(rows, units, revenue, created_at, now),
+                all_time_units=float(all_units.get(product_id) or 0),
+            )
+        )
+    return product_ids, facts
+
+
+def _sold_out(rows: list[tuple]) -> bool:
+    """Sold out: has variants and none is sellable (stock > 0, untracked, or sold when out of stock)."""
+    if not rows:
+        return True
+    return not any(r[4] > 0 or not r[5] or r[6] for r in rows)
+
+
+def _metrics(rows: list[tuple], units, revenue, created_at: datetime, now: datetime) -> dict[str, float | None]:
+    tracked = [r for r in rows if r[5]]
+    margins = [(float(r[1]) - float(r[3])) / float(r[1]) for r in rows if r[3] is not None and r[1] > 0]
+    discounts = [
+        (float(r[2]) - float(r[1])) / float(r[2]) if r[2] is not None and r[2] > r[1] else 0.0 for r in rows if r[1]
+    ]
+    return {
+        "sales": float(units or 0),
+        "revenue": float(revenue or 0),
+        # untracked variants have no count to compare: the metric is left out for such products
+        "inventory": float(sum(max(r[4], 0) for r in tracked)) if tracked else None,
+        "margin": sum(margins) / len(margins) if margins else None,
+        "newness": max((now - created_at).total_seconds(), 0.0) / 86400.0,
+        "discount": sum(discounts) / len(discounts) if discounts else None,
+    }
+
+
+def product_variant_facts(*, product: Product, days: str, now: datetime | None = None) -> list:
+    """Engine facts of each variant of a product with its units and revenue in the window."""
+    now = now or timezone.now()
+    start = window_start(days, today=now.date())
+    sales_qs = DailySales.objects.filter(tenant_id=product.tenant_id, product=product)
+    if start is not None:
+        sales_qs = sales_qs.filter(date__gte=start)
+    sales = {
+        r["variant_id"]: (r["units"] or 0, r["revenue"] or 0)
+        for r in sales_qs.values("variant_id").annotate(units=Sum("units"), revenue=Sum("revenue"))
+    }
+    out = []
+    for v in Variant.objects.filter(tenant_id=product.tenant_id, product=product).order_by("position", "id"):
+        units, revenue = sales.get(v.pk, (0, 0))
+        out.append(
+            option_sorting.VariantFacts(
+                options=(v.option1, v.option2, v.option3),
+                price=float(v.price),
+                compare_at_price=_f(v.compare_at_price),
+                cost=_f(v.cost),
+                inventory=v.inventory_quantity,
+                sellable=v.sellable,
+                created_at=v.created_at,
+                units=float(units),
+                revenue=float(revenue),
+            )
+        )
+    return out
+
+
+def enabled_collection_ids(*, tenant_ids: Iterable[int] | None = None) -> list[int]:
+    """Internal ids of every enabled collection with a recipe (the periodic re-sort)."""
+    qs = Collection.objects.filter(enabled=True, recipe__isnull=False)
+    if tenant_ids is not None:
+        qs = qs.filter(tenant_id__in=list(tenant_ids))
+    return list(qs.order_by("pk").values_list("pk", flat=True))
