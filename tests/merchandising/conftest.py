@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,10 +10,21 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from config.celery import app as celery_app
 from merchandising.models import Collection, CollectionProduct, Recipe
 from tests import factories
 
 ENDPOINT = "/api/v1/"
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks():
+    """Tasks run inline unless a test starts a live worker (which turns eager off for itself)."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager
+    conf.task_always_eager = True
+    yield
+    conf.task_always_eager = saved
 
 
 def call(client, action: str | None = None, **params):
@@ -62,22 +73,34 @@ class Shop:
     collection: Collection
     other_collection: Collection
     recipe: Recipe
-    extra: dict = field(default_factory=dict)
+
+
+DOC_PRODUCT_ID = 123456789
+DOC_OPTION_ID = 111
 
 
 @pytest.fixture
 def shop(tenant_a) -> Shop:
-    """Three products (ids 1001..1003) with stock and a sale each, in collections 123456789 and 987654321."""
+    """The doc's ids: product 123456789 (option 111 "Color") plus products 1002, 1003, in collections
+    123456789 (all three) and 987654321 (the first); one sale each (2, 9 and 5 units today)."""
     now = timezone.now()
     products, variants = [], []
-    for i, units in enumerate([2, 9, 5]):
+    for i, (pid, units) in enumerate([(DOC_PRODUCT_ID, 2), (1002, 9), (1003, 5)]):
         p = factories.product(
-            tenant_a, external_id=1001 + i, name=f"Item {'CAB'[i]}", created_at=now - timedelta(days=10 + i)
+            tenant_a, external_id=pid, name=f"Item {'CAB'[i]}", created_at=now - timedelta(days=10 + i)
         )
-        v = factories.variant(p, price=Decimal("10.00") + i, inventory_quantity=5, external_id=5001 + i)
+        v = factories.variant(
+            p, price=Decimal("10.00") + i, inventory_quantity=5, external_id=5001 + i, option1="Red", option2="M"
+        )
         factories.sale(v, on=now.date(), units=units)
         products.append(p)
         variants.append(v)
+    factories.option(products[0], "Color", ["Red", "Blue"], position=1, external_id=DOC_OPTION_ID)
+    factories.option(products[0], "Size", ["M", "S"], position=2, external_id=112)
+    blue = factories.variant(
+        products[0], price="10.00", inventory_quantity=3, external_id=5010, option1="Blue", option2="S"
+    )
+    factories.sale(blue, on=now.date(), units=7)
     collection = make_collection(tenant_a, products)
     other = make_collection(tenant_a, products[:1], external_id=987654321)
     recipe = Recipe.objects.for_tenant(tenant_a).get(name="Best sellers (30 days)")
