@@ -133,12 +133,13 @@ def _f(value) -> float | None:
 
 
 def collection_facts(
-    *, collection: Collection, days: str, now: datetime | None = None
+    *, collection: Collection, days: str, now: datetime | None = None, all_time_units: bool = False
 ) -> tuple[list[int], list[sorting.ProductFacts]]:
     """Current order (internal product ids) and engine facts of every product of a collection.
 
     Three queries whatever the size: memberships with products and boosts, the
-    variants, and the daily sales aggregated per product by the database.
+    variants, and the daily sales aggregated per product by the database (a fourth
+    for all-time units when ``all_time_units`` is asked for a shorter window).
     """
     now = now or timezone.now()
     members = list(
@@ -160,10 +161,11 @@ def collection_facts(
         r["product_id"]: (r["units"], r["revenue"])
         for r in window.values("product_id").annotate(units=Sum("units"), revenue=Sum("revenue"))
     }
-    # best-selling revert reads all-time units; the same query when the window is already all time
+    # the best-selling revert reads all-time units; the same numbers when the window is already all time
+    all_units: dict[int, int] = {}
     if start is None:
         all_units = {pid: units for pid, (units, _) in sales.items()}
-    else:
+    elif all_time_units:
         all_units = dict(sales_qs.values("product_id").annotate(units=Sum("units")).values_list("product_id", "units"))
     facts = []
     for product_id, name, created_at, boost in members:

@@ -3,9 +3,9 @@ slash), so both "/api/v1/" and "/api/v1" reach it."""
 
 from django.urls import path
 
-from merchandising.api.views import ConnectorView
+from merchandising.api.views import ConnectorNoSlashView, ConnectorView
 
 urlpatterns = [
     path("/", ConnectorView.as_view(), name="dynasort-connector"),
-    path("", ConnectorView.as_view(), name="dynasort-connector-noslash"),
+    path("", ConnectorNoSlashView.as_view(), name="dynasort-connector-noslash"),
 ]

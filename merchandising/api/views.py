@@ -96,3 +96,9 @@ class ConnectorView(SurfaceAPIView):
         params.is_valid(raise_exception=True)
         data = action.handler(self.tenant, params.validated_data)
         return Response({"success": True, "data": data})
+
+
+class ConnectorNoSlashView(ConnectorView):
+    """``POST /api/v1`` (the same endpoint without the slash); documented once, under ``/api/v1/``."""
+
+    schema = None
