@@ -90,8 +90,11 @@ examples use the demo shop's connector key and ids (`python manage.py seed_demo`
 - A sort runs in the background (`sort_collection` answers `queued` at once), writes all positions
   in one transaction and records when, with which recipe and which products moved (the fewest
   moves: products off a longest increasing subsequence of the old positions). Two sorts of one
-  collection never run at once (the second finds the collection's row locked and ends). A
-  periodic task re-sorts every enabled collection with a recipe every hour.
+  collection never run at once, in any process: a sort claims the collection with one conditional
+  UPDATE (`sort_status` `running`) and a second one meanwhile ends without sorting; a crashed
+  worker's claim is taken back by its redelivered task or after 15 minutes. A sort of a collection
+  removed meanwhile ends cleanly. A periodic task re-sorts every enabled collection with a recipe
+  every hour. A sort that fails for good shows `sort_status` `error` with `sort_error`.
 - **Revert orders**: `manual` (the order before Dynasort first sorted the collection), `best-selling`
   (all-time units), `alpha-asc`/`alpha-desc` (title), `price-asc`/`price-desc` (lowest variant price),
   `created-asc`/`created-desc`. `disable_collection` reverts when a revert order is set;

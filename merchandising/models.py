@@ -114,6 +114,8 @@ class Collection(TenantOwned):
     sort_state = models.CharField(max_length=10, choices=SortState.choices, default=SortState.IDLE)
     sort_error = models.TextField(blank=True)
     sort_requested_at = models.DateTimeField(null=True, blank=True)
+    sort_started_at = models.DateTimeField(null=True, blank=True, help_text="when the running sort claimed it")
+    sort_task_id = models.CharField(max_length=64, blank=True, help_text="the task that claimed the running sort")
     last_sorted_at = models.DateTimeField(null=True, blank=True)
     last_sort_recipe = models.ForeignKey(Recipe, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_sort_moves = models.PositiveIntegerField(null=True, blank=True, help_text="moves the last sort needed")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.exceptions import NotFound, ValidationFailed
@@ -258,28 +259,66 @@ def _manual_snapshot_ids(collection: Collection) -> list[int] | None:
 # ---- the sort -------------------------------------------------------------------------------
 
 
-def collection_sort_run(*, collection_pk: int) -> str:
+# A "running" claim older than this is a crashed worker's and may be taken over.
+SORT_STALE_AFTER = timedelta(minutes=15)
+
+
+def _claimable(now: datetime, task_id: str) -> Q:
+    """Collections a sort may claim: not running, or running for too long, or claimed by this very
+    task before (the broker redelivers a task whose worker died; it keeps its id)."""
+    q = ~Q(sort_state=SortState.RUNNING) | Q(sort_started_at__lt=now - SORT_STALE_AFTER)
+    if task_id:
+        q |= Q(sort_task_id=task_id)
+    return q
+
+
+def collection_sort_run(*, collection_pk: int, task_id: str = "") -> str:
     """Sort one collection by its recipe (the task's body). Returns the outcome.
 
-    Holds the collection's row lock for the whole sort, taken with SKIP LOCKED: a
-    second sort of the same collection, in any process, finds it locked and ends
-    as ``busy`` instead of running at the same time. A collection deleted in the
-    meantime ends as ``gone``; one disabled or without a recipe as ``skipped``.
+    Two sorts of one collection never run at once, in any process: a sort first claims
+    the collection with one conditional UPDATE (to ``running``); a second sort finds it
+    running and ends as ``busy``. Metrics are read and scored without holding a lock, so
+    API calls on the collection never wait for a long sort; the positions are written in
+    one transaction under the collection's row lock, after checking that the membership
+    did not change meanwhile (if it did, it is scored again under the lock). A collection
+    removed meanwhile ends as ``gone``; one disabled or without a recipe as ``skipped``.
     """
+    now = timezone.now()
+    claimed = (
+        Collection.objects.filter(pk=collection_pk)
+        .filter(_claimable(now, task_id))
+        .update(sort_state=SortState.RUNNING, sort_started_at=now, sort_task_id=task_id[:64])
+    )
+    if not claimed:
+        return "busy" if Collection.objects.filter(pk=collection_pk).exists() else "gone"
+    collection = Collection.objects.filter(pk=collection_pk).select_related("recipe").first()
+    if collection is None:
+        return "gone"
+    recipe = collection.recipe
+    if not collection.enabled or recipe is None:
+        Collection.objects.filter(pk=collection_pk).update(sort_state=SortState.IDLE, updated_at=timezone.now())
+        return "skipped"
+    current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+    new, scored = sorting.recipe_order(facts, recipe.weights)
     with transaction.atomic():
-        collection = Collection.objects.select_for_update(skip_locked=True).filter(pk=collection_pk).first()
+        collection = Collection.objects.select_for_update().filter(pk=collection_pk).first()
         if collection is None:
-            return "busy" if Collection.objects.filter(pk=collection_pk).exists() else "gone"
-        if not collection.enabled or collection.recipe_id is None:
+            return "gone"
+        if not collection.enabled or collection.recipe_id != recipe.pk:
             collection.sort_state = SortState.IDLE
             collection.save(update_fields=["sort_state", "updated_at"])
             return "skipped"
-        recipe = Recipe.objects.get(pk=collection.recipe_id)
-        current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+        members = list(
+            CollectionProduct.objects.filter(collection=collection)
+            .order_by("position", "id")
+            .values_list("product_id", flat=True)
+        )
+        if members != current:
+            current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+            new, scored = sorting.recipe_order(facts, recipe.weights)
         if collection.manual_order is None:
             external = dict(Product.objects.filter(pk__in=current).values_list("pk", "external_id"))
             collection.manual_order = [external[pk] for pk in current]
-        new, scored = sorting.recipe_order(facts, recipe.weights)
         _write_order(
             collection,
             current=current,
@@ -289,7 +328,7 @@ def collection_sort_run(*, collection_pk: int) -> str:
             method=recipe.name,
             recipe=recipe,
         )
-        return "done"
+    return "done"
 
 
 def collection_sort_failed(*, collection_pk: int, reason: str) -> None:
@@ -329,8 +368,10 @@ def _write_order(
         moves=len(moved),
         moved_products=[external[pk] for pk in moved[:250] if pk in external],
     )
-    collection.sort_state = SortState.IDLE
-    collection.sort_error = ""
+    if kind == SortRun.Kind.RECIPE:
+        # the recipe sort ends its own claim; a revert leaves the state of any sort under way alone
+        collection.sort_state = SortState.IDLE
+        collection.sort_error = ""
     collection.last_sorted_at = now
     collection.last_sort_moves = len(moved)
     if kind == SortRun.Kind.RECIPE:
@@ -555,6 +596,7 @@ def collections_resort_enabled() -> int:
         updated = (
             Collection.objects.filter(pk=pk)
             .exclude(sort_state=SortState.QUEUED, sort_requested_at__gte=now - timedelta(hours=1))
+            .exclude(sort_state=SortState.RUNNING, sort_started_at__gte=now - SORT_STALE_AFTER)
             .update(sort_state=SortState.QUEUED, sort_requested_at=now)
         )
         if updated:

@@ -19,7 +19,7 @@ MAX_RETRIES = 3
 def collection_sort(self, collection_pk: int) -> str:
     """Sort one collection by its recipe. Busy (another sort holds it), gone or skipped end cleanly."""
     try:
-        outcome = services.collection_sort_run(collection_pk=collection_pk)
+        outcome = services.collection_sort_run(collection_pk=collection_pk, task_id=self.request.id or "")
     except TRANSIENT as exc:
         if self.request.retries >= MAX_RETRIES:
             services.collection_sort_failed(collection_pk=collection_pk, reason=f"database unavailable: {exc}")

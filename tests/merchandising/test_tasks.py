@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from merchandising import services, tasks
@@ -108,30 +108,90 @@ def test_periodic_task_queues_every_enabled_collection_with_a_recipe(tenant_a, t
     assert tasks.collections_resort_enabled.apply().get() == 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_second_sort_of_a_locked_collection_ends_as_busy(tenant_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
+def test_a_second_sort_while_one_runs_ends_as_busy_and_changes_nothing(tenant_a):
     collection, _ = small_collection(tenant_a)
-    locked, release = threading.Event(), threading.Event()
+    Collection.objects.filter(pk=collection.pk).update(
+        sort_state=SortState.RUNNING, sort_started_at=timezone.now(), sort_task_id="first"
+    )
+    assert services.collection_sort_run(collection_pk=collection.pk, task_id="second") == "busy"
+    assert not SortRun.objects.exists() and order_of(collection) == [100, 101, 102]
+    assert Collection.objects.get(pk=collection.pk).sort_state == SortState.RUNNING
 
-    def hold_lock():
-        with transaction.atomic():
-            Collection.objects.select_for_update().get(pk=collection.pk)
-            locked.set()
-            release.wait(10)
-        connection.close()
 
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(10)
-        assert services.collection_sort_run(collection_pk=collection.pk) == "busy"
-        assert not SortRun.objects.exists()
-    finally:
-        release.set()
-        holder.join()
+def test_the_same_task_redelivered_after_a_crash_takes_its_claim_back(tenant_a):
+    collection, _ = small_collection(tenant_a)
+    Collection.objects.filter(pk=collection.pk).update(
+        sort_state=SortState.RUNNING, sort_started_at=timezone.now(), sort_task_id="t-1"
+    )
+    assert services.collection_sort_run(collection_pk=collection.pk, task_id="t-1") == "done"
+    assert Collection.objects.get(pk=collection.pk).sort_state == SortState.IDLE
+
+
+def test_a_stale_running_claim_is_taken_over(tenant_a):
+    collection, _ = small_collection(tenant_a)
+    long_ago = timezone.now() - services.SORT_STALE_AFTER - timedelta(minutes=1)
+    Collection.objects.filter(pk=collection.pk).update(sort_state=SortState.RUNNING, sort_started_at=long_ago)
     assert services.collection_sort_run(collection_pk=collection.pk) == "done"
+
+
+def test_membership_changed_during_scoring_is_scored_again_under_the_lock(tenant_a, monkeypatch):
+    collection, products = small_collection(tenant_a)
+    real = services.sorting.recipe_order
+    calls = []
+
+    def recipe_order_then_sync(facts, weights):
+        calls.append(len(facts))
+        if len(calls) == 1:  # the shop drops a product while the first scoring runs
+            CollectionProduct.objects.filter(collection=collection, product=products[1]).delete()
+        return real(facts, weights)
+
+    monkeypatch.setattr(services.sorting, "recipe_order", recipe_order_then_sync)
+    assert services.collection_sort_run(collection_pk=collection.pk) == "done"
+    assert calls == [3, 2] and order_of(collection) == [102, 100]
+
+
+def test_periodic_resort_leaves_a_running_sort_alone(tenant_a, monkeypatch):
+    collection, _ = small_collection(tenant_a)
+    Collection.objects.filter(pk=collection.pk).update(sort_state=SortState.RUNNING, sort_started_at=timezone.now())
+    monkeypatch.setattr(tasks.collection_sort, "delay", lambda pk: pytest.fail("queued a running collection"))
+    assert services.collections_resort_enabled() == 0
+    assert Collection.objects.get(pk=collection.pk).sort_state == SortState.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sort_started_in_another_connection_makes_the_second_busy(tenant_a, monkeypatch):
+    """Thread 1 (its own database connection) is in the middle of a sort; a sort from another
+    connection meanwhile ends as busy; thread 1 then finishes and records its run."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections (PostgreSQL)")
+    collection, _ = small_collection(tenant_a)
+    scoring, proceed, outcomes = threading.Event(), threading.Event(), []
+    real = services.selectors.collection_facts
+
+    def slow_facts(**kwargs):
+        if threading.current_thread().name == "first":
+            scoring.set()
+            proceed.wait(10)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.selectors, "collection_facts", slow_facts)
+
+    def first() -> None:
+        try:
+            outcomes.append(services.collection_sort_run(collection_pk=collection.pk, task_id="t1"))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first, name="first")
+    thread.start()
+    try:
+        assert scoring.wait(10)
+        assert services.collection_sort_run(collection_pk=collection.pk, task_id="t2") == "busy"
+    finally:
+        proceed.set()
+        thread.join(30)
+    assert outcomes == ["done"]
+    assert SortRun.objects.filter(collection=collection).count() == 1
 
 
 def test_sort_runs_in_a_live_worker(live_celery_worker, tenant_a, keys_a, dynasort):
