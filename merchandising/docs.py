@@ -1,6 +1,6 @@
 """The docs page of the Dynasort surface (docs/merchandising.md), generated from the action registry.
 
-``manage.py connector_docs --tenant demo.myshopify.com > docs/merchandising.md`` takes the ids of
+``manage.py connector_docs --tenant demo.myshopify.com --write docs/merchandising.md`` takes the ids of
 the curl examples from the demo shop (so they work verbatim against it); without demo data the
 doc's own example ids are used.
 """
@@ -51,7 +51,8 @@ INTRO = """# Merchandising: the Dynasort connector
 `{{"success": true, "data": ...}}` or `{{"error": true, "message": "...", "code": "..."}}`.
 
 This page is generated from the action registry (`merchandising/actions.py`) by
-`python manage.py connector_docs --tenant demo.myshopify.com > docs/merchandising.md`; the curl
+`python manage.py connector_docs --tenant demo.myshopify.com --write docs/merchandising.md` (the
+Benchmarks section at the end is kept as written); the curl
 examples use the demo shop's connector key and ids (`python manage.py seed_demo`, base URL {base}).
 
 ## Authentication, permissions, limits

@@ -391,7 +391,11 @@ def _write_order(
 
 
 def _store_positions(collection: Collection, position: dict[int, int], scores: dict | None) -> None:
-    """Write every membership's position (and score) in one statement on PostgreSQL."""
+    """Write every membership's position (and score) in one statement on PostgreSQL.
+
+    Rows whose values did not change are not rewritten: a re-sort that changes little
+    then writes little (and leaves no dead row versions behind for counts to wade through).
+    """
     pks, positions, score_values, details = [], [], [], []
     for product_id, pos in position.items():
         pks.append(product_id)
@@ -408,6 +412,8 @@ def _store_positions(collection: Collection, position: dict[int, int], scores: d
                   FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::text[])
                        AS v(product_id, position, score, details)
                  WHERE cp.collection_id = %s AND cp.product_id = v.product_id
+                   AND (cp.position IS DISTINCT FROM v.position OR cp.score IS DISTINCT FROM v.score
+                        OR cp.score_details IS DISTINCT FROM v.details::jsonb)
                 """,  # noqa: S608  (table name from the model, values are parameters)
                 [pks, positions, score_values, details, collection.pk],
             )

@@ -1,5 +1,7 @@
 """Write the Dynasort docs page (generated from the action registry) to stdout."""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 
 from catalog.models import ProductOption
@@ -7,14 +9,21 @@ from merchandising.docs import ExampleIds, render
 from merchandising.models import Collection, Recipe
 from tenants.models import Tenant
 
+TAIL_MARKER = "## Benchmarks"
+
 
 class Command(BaseCommand):
     help = "Print docs/merchandising.md; with --tenant the curl examples use that shop's ids."
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", help="take example ids from this shop (e.g. demo.myshopify.com)")
+        parser.add_argument(
+            "--write",
+            metavar="PATH",
+            help="write to PATH, keeping its hand-written tail (from the line '## Benchmarks' on)",
+        )
 
-    def handle(self, *args, tenant=None, **options):
+    def handle(self, *args, tenant=None, write=None, **options):
         ids = ExampleIds()
         shop = Tenant.objects.filter(domain=tenant).first() if tenant else None
         if shop is not None:
@@ -35,4 +44,11 @@ class Command(BaseCommand):
                     option_id=option.external_id,
                     option_name=option.name,
                 )
-        self.stdout.write(render(ids), ending="")
+        text = render(ids)
+        if write:
+            path = Path(write)
+            old = path.read_text() if path.exists() else ""
+            marker = old.find(TAIL_MARKER)
+            path.write_text(text + ("\n" + old[marker:] if marker >= 0 else ""))
+            return
+        self.stdout.write(text, ending="")
