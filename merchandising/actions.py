@@ -174,7 +174,7 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
             "position": m.position,
             "score": m.score,
             "score_details": m.score_details,
-            "boost": (selectors.product_setting(m.product).boost if selectors.product_setting(m.product) else 0),
+            "boost": getattr(selectors.product_setting(m.product), "boost", 0),
         }
         for m in members
     ]

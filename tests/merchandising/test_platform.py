@@ -154,3 +154,18 @@ def test_demo_seed_is_idempotent_and_needs_products(tenant_a):
     assert Collection.objects.for_tenant(tenant_a).count() == 4
     assert Collection.objects.filter(enabled=True, recipe__isnull=False).count() == 1
     assert members(400000001) == [77]
+
+
+def test_admin_sort_now_and_revert_now_actions(client, tenant_a, products, django_capture_on_commit_callbacks):
+    services.collections_sync(tenant=tenant_a, items=[{"id": 7, "title": "t", "product_ids": [13, 11, 12]}])
+    recipe = Recipe.objects.for_tenant(tenant_a).get(name="New arrivals")
+    Collection.objects.filter(external_id=7).update(enabled=True, recipe=recipe, revert_sorting="alpha-asc")
+    collection = Collection.objects.get(external_id=7)
+    client.force_login(User.objects.create_superuser("staff", "s@example.com", "pw-long-enough-1"))
+    url = "/admin/merchandising/collection/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"action": "sort_now", "_selected_action": [collection.pk]})
+    assert response.status_code == 302
+    assert collection.sort_runs.filter(kind="recipe").count() == 1
+    client.post(url, {"action": "revert_now", "_selected_action": [collection.pk]})
+    assert members(7) == [11, 12, 13]  # "Product 11", "Product 12", "Product 13"

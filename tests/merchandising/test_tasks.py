@@ -206,3 +206,22 @@ def test_sort_runs_in_a_live_worker(live_celery_worker, tenant_a, keys_a, dynaso
     assert order_of(collection) == [101, 102, 100]
     collection.refresh_from_db()
     assert collection.sort_state == SortState.IDLE and collection.last_sorted_at is not None
+
+
+def test_option_sort_reads_only_the_rules_window(tenant_a):
+    today = timezone.now().date()
+    p = factories.product(tenant_a, external_id=300)
+    factories.option(p, "Color", ["Red", "Blue"], external_id=301)
+    red = factories.variant(p, option1="Red", inventory_quantity=1)
+    blue = factories.variant(p, option1="Blue", inventory_quantity=1)
+    factories.sale(red, on=today - timedelta(days=20), units=50)  # inside 30 days, outside 7
+    factories.sale(blue, on=today, units=5)
+    for days, expected in [("30", ["Red", "Blue"]), ("7", ["Blue", "Red"])]:
+        services.product_enable(
+            tenant=tenant_a,
+            product_id=300,
+            options=[{"option_id": 301, "option_name": "Color", "sort_type": "sales", "days": days}],
+        )
+        assert services.product_options_sort_run(product_pk=p.pk) == "done"
+        p.options.get().refresh_from_db()
+        assert p.options.get().values == expected, days
