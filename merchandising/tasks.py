@@ -17,7 +17,8 @@ MAX_RETRIES = 3
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)
 def collection_sort(self, collection_pk: int) -> str:
-    """Sort one collection by its recipe. Busy (another sort holds it), gone or skipped end cleanly."""
+    """Sort one collection by its recipe. Gone (removed meanwhile) and skipped (disabled, no recipe)
+    end cleanly; busy (another sort is running) is tried again a few times, then ends."""
     try:
         outcome = services.collection_sort_run(collection_pk=collection_pk, task_id=self.request.id or "")
     except TRANSIENT as exc:
@@ -29,6 +30,10 @@ def collection_sort(self, collection_pk: int) -> str:
         log.exception("sort of collection %s failed", collection_pk)
         services.collection_sort_failed(collection_pk=collection_pk, reason=f"{type(exc).__name__}: {exc}")
         raise
+    if outcome == "busy" and not self.request.is_eager and self.request.retries < MAX_RETRIES:
+        # another sort of this collection is under way and may have read its data before this
+        # request: try again once it is likely done, so the request is not lost
+        raise self.retry(countdown=10 * (self.request.retries + 1))
     log.info("collection %s sort: %s", collection_pk, outcome)
     return outcome
 
