@@ -181,14 +181,6 @@ class RecipeAdmin(admin.ModelAdmin):
         return obj.collections.count()
 
 
-class OptionSortRuleInline(admin.TabularInline):
-    model = OptionSortRule
-    fk_name = "product"
-    extra = 0
-    fields = ["option", "sort_type", "sold_out", "direction", "days", "csv_pattern", "common_size", "last_sorted_at"]
-    readonly_fields = ["last_sorted_at"]
-
-
 @admin.register(ProductSetting)
 class ProductSettingAdmin(admin.ModelAdmin):
     """Boosts and option sorting per product."""

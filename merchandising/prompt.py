@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from rest_framework import serializers
 
 from merchandising.actions import ACTIONS, Action
@@ -40,6 +41,7 @@ def parameters(action: Action) -> list[tuple[str, bool, str, str]]:
 def build_prompt(*, tenant: Tenant, base_url: str) -> str:
     """The system prompt: store URL, endpoint, authentication and every action with its parameters."""
     endpoint = base_url.rstrip("/") + API_PATH
+    limit, window = settings.MERCHANDISING_RATE_LIMIT
     lines = [
         f"You manage product sorting (Dynasort) for the store {tenant.store_url} ({tenant.name}).",
         "",
@@ -52,7 +54,8 @@ def build_prompt(*, tenant: Tenant, base_url: str) -> str:
         "Ask the user for the key before the first call; never print it back in full.",
         'Success: {"success": true, "data": ...}. Error: {"error": true, "message": "...", "code": "..."} with code '
         "unauthorized, rate_limited, permission_denied, invalid_action, invalid_params, not_found or server_error.",
-        "Limit: 60 requests per minute for the store; on HTTP 429 wait until X-RateLimit-Reset (a Unix time).",
+        f"Limit: {limit} requests per {window} seconds for the store; on HTTP 429 wait until X-RateLimit-Reset "
+        "(a Unix time).",
         "IDs of collections and products are the shop's own numeric IDs; send them as JSON numbers.",
         "Before changing anything, say what you will change; confirm bulk changes with the user.",
         "",

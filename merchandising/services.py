@@ -351,8 +351,8 @@ def _write_order(
     now = timezone.now()
     moved = sorting.moved_items(current, new)
     position = {pid: i for i, pid in enumerate(new)}
-    if scores is not None or moved:
-        _store_positions(collection, position, scores)
+    # a revert clears the scores too: the order no longer follows them
+    _store_positions(collection, position, scores)
     external = dict(Product.objects.filter(pk__in=moved[:250]).values_list("pk", "external_id"))
     run = SortRun.objects.create(
         tenant_id=collection.tenant_id,
