@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from apikeys.exceptions import NotFound
@@ -132,6 +146,34 @@ def _f(value) -> float | None:
     return None if value is None else float(value)
 
 
+_SELLABLE = Q(inventory_quantity__gt=0) | Q(inventory_tracked=False) | Q(continue_selling=True)
+_FLOAT = FloatField()
+# Per product, computed by the database (one row per product instead of one per variant):
+# margin % = (price - cost) / price averaged over variants with a cost; discount % =
+# (compare_at - price) / compare_at, 0 without a higher compare-at price.
+_VARIANT_AGGREGATES = {
+    "sellable": Count("id", filter=_SELLABLE),
+    "min_price": Min("price"),
+    "tracked": Count("id", filter=Q(inventory_tracked=True)),
+    "inventory": Sum(Greatest("inventory_quantity", Value(0)), filter=Q(inventory_tracked=True)),
+    "margin": Avg(
+        ExpressionWrapper((Cast("price", _FLOAT) - Cast("cost", _FLOAT)) / Cast("price", _FLOAT), output_field=_FLOAT),
+        filter=Q(cost__isnull=False, price__gt=0),
+    ),
+    "discount": Avg(
+        Case(
+            When(
+                compare_at_price__gt=F("price"),
+                then=(Cast("compare_at_price", _FLOAT) - Cast("price", _FLOAT)) / Cast("compare_at_price", _FLOAT),
+            ),
+            default=Value(0.0),
+            output_field=_FLOAT,
+        ),
+        filter=Q(price__gt=0),
+    ),
+}
+
+
 def collection_facts(
     *, collection: Collection, days: str, now: datetime | None = None, all_time_units: bool = False
 ) -> tuple[list[int], list[sorting.ProductFacts]]:
@@ -149,11 +191,12 @@ def collection_facts(
     )
     product_ids = [m[0] for m in members]
     membership = CollectionProduct.objects.filter(collection=collection).values("product_id")
-    variants: dict[int, list[tuple]] = defaultdict(list)
-    for row in Variant.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership).values_list(
-        "product_id", "price", "compare_at_price", "cost", "inventory_quantity", "inventory_tracked", "continue_selling"
-    ):
-        variants[row[0]].append(row)
+    variants = {
+        row["product_id"]: row
+        for row in Variant.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership)
+        .values("product_id")
+        .annotate(**_VARIANT_AGGREGATES)
+    }
     start = window_start(days, today=now.date())
     sales_qs = DailySales.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership)
     window = sales_qs if start is None else sales_qs.filter(date__gte=start)
@@ -169,45 +212,30 @@ def collection_facts(
         all_units = dict(sales_qs.values("product_id").annotate(units=Sum("units")).values_list("product_id", "units"))
     facts = []
     for product_id, name, created_at, boost in members:
-        rows = variants.get(product_id, [])
+        agg = variants.get(product_id)
         units, revenue = sales.get(product_id, (0, 0))
         facts.append(
             sorting.ProductFacts(
                 product_id=product_id,
                 title=name,
                 created_at=created_at,
-                sold_out=_sold_out(rows),
+                # sold out: has no variant that can be sold (a product without variants sells nothing)
+                sold_out=agg is None or not agg["sellable"],
                 boost=boost or 0,
-                min_price=min((float(r[1]) for r in rows), default=None),
-                metrics=_metrics(rows, units, revenue, created_at, now),
+                min_price=_f(agg["min_price"]) if agg else None,
+                metrics={
+                    "sales": float(units or 0),
+                    "revenue": float(revenue or 0),
+                    # untracked variants have no count to compare: such products leave the metric out
+                    "inventory": float(agg["inventory"] or 0) if agg and agg["tracked"] else None,
+                    "margin": _f(agg["margin"]) if agg else None,
+                    "newness": max((now - created_at).total_seconds(), 0.0) / 86400.0,
+                    "discount": _f(agg["discount"]) if agg else None,
+                },
                 all_time_units=float(all_units.get(product_id) or 0),
             )
         )
     return product_ids, facts
-
-
-def _sold_out(rows: list[tuple]) -> bool:
-    """Sold out: has variants and none is sellable (stock > 0, untracked, or sold when out of stock)."""
-    if not rows:
-        return True
-    return not any(r[4] > 0 or not r[5] or r[6] for r in rows)
-
-
-def _metrics(rows: list[tuple], units, revenue, created_at: datetime, now: datetime) -> dict[str, float | None]:
-    tracked = [r for r in rows if r[5]]
-    margins = [(float(r[1]) - float(r[3])) / float(r[1]) for r in rows if r[3] is not None and r[1] > 0]
-    discounts = [
-        (float(r[2]) - float(r[1])) / float(r[2]) if r[2] is not None and r[2] > r[1] else 0.0 for r in rows if r[1]
-    ]
-    return {
-        "sales": float(units or 0),
-        "revenue": float(revenue or 0),
-        # untracked variants have no count to compare: the metric is left out for such products
-        "inventory": float(sum(max(r[4], 0) for r in tracked)) if tracked else None,
-        "margin": sum(margins) / len(margins) if margins else None,
-        "newness": max((now - created_at).total_seconds(), 0.0) / 86400.0,
-        "discount": sum(discounts) / len(discounts) if discounts else None,
-    }
 
 
 def product_variant_facts(*, product: Product, days: str, now: datetime | None = None) -> list:

@@ -401,7 +401,7 @@ def _store_positions(collection: Collection, position: dict[int, int], scores: d
         pks.append(product_id)
         positions.append(pos)
         s = scores.get(product_id) if scores else None
-        score_values.append(s.score if s else None)
+        score_values.append(float(s.score) if s else None)  # one element type for the float8[] array
         details.append(json.dumps(s.points) if s else None)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -87,7 +87,7 @@ def score_products(products: Sequence[ProductFacts], weights: dict[str, float]) 
         points = {}
         if total_weight > 0:
             points = {m: round(100.0 * weights[m] * normalised[m][index] / total_weight, 4) for m in have}
-        score = round(sum(points.values()) + product.boost, 4)
+        score = float(round(sum(points.values()) + product.boost, 4))
         scored.append(Scored(product.product_id, score, points, product.sold_out))
     return scored
 

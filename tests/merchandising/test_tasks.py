@@ -225,3 +225,23 @@ def test_option_sort_reads_only_the_rules_window(tenant_a):
         assert services.product_options_sort_run(product_pk=p.pk) == "done"
         p.options.get().refresh_from_db()
         assert p.options.get().values == expected, days
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        ({"margin": 1}, [201, 202, 200]),  # margins 0.5, 0.2 and none (no cost: left out -> 0 points)
+        ({"discount": 1}, [200, 202, 201]),  # discounts 0.5, 0.1 (avg of 0.2 and 0), 0
+        ({"inventory": 1}, [202, 201, 200]),  # 9+0, 3, untracked (left out)
+    ],
+)
+def test_variant_metrics_read_by_the_database(tenant_a, weights, expected):
+    products = [factories.product(tenant_a, external_id=200 + i) for i in range(3)]
+    factories.variant(products[0], price="10.00", compare_at_price="20.00", inventory_tracked=False)
+    factories.variant(products[1], price="10.00", cost="5.00", inventory_quantity=3)
+    factories.variant(products[2], price="10.00", cost="8.00", compare_at_price="12.50", inventory_quantity=9)
+    factories.variant(products[2], price="10.00", cost="8.00", inventory_quantity=-2)
+    recipe = sales_recipe(tenant_a, **weights)
+    collection = make_collection(tenant_a, products, external_id=77, enabled=True, recipe=recipe)
+    assert services.collection_sort_run(collection_pk=collection.pk) == "done"
+    assert order_of(collection) == expected
