@@ -54,6 +54,10 @@ This page is generated from the action registry (`merchandising/actions.py`) by
 `python manage.py connector_docs --tenant demo.myshopify.com --write docs/merchandising.md` (the
 Benchmarks section at the end is kept as written); the curl
 examples use the demo shop's connector key and ids (`python manage.py seed_demo`, base URL {base}).
+Collections 400000001 and 400000002 are the demo's fixed collection ids; the recipe, product and
+option ids come from the demo database when the page is generated with `--tenant` (a page
+generated without demo products shows the vendor doc's placeholders 123456789 / 111 and recipe 1:
+run `list_recipes` and `list_products` for the real ones).
 
 ## Authentication, permissions, limits
 
