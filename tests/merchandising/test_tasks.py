@@ -245,3 +245,29 @@ def test_variant_metrics_read_by_the_database(tenant_a, weights, expected):
     collection = make_collection(tenant_a, products, external_id=77, enabled=True, recipe=recipe)
     assert services.collection_sort_run(collection_pk=collection.pk) == "done"
     assert order_of(collection) == expected
+
+
+def test_a_sort_request_finding_another_sort_running_is_retried_later(tenant_a, monkeypatch):
+    collection, _ = small_collection(tenant_a)
+    Collection.objects.filter(pk=collection.pk).update(
+        sort_state=SortState.RUNNING, sort_started_at=timezone.now(), sort_task_id="first"
+    )
+    retries = []
+
+    def retry(**kwargs):
+        retries.append(kwargs)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(tasks.collection_sort, "retry", retry)
+    tasks.collection_sort.push_request(id="second", retries=0, is_eager=False)
+    try:
+        with pytest.raises(RuntimeError, match="retry"):
+            tasks.collection_sort.run(collection.pk)
+    finally:
+        tasks.collection_sort.pop_request()
+    assert retries == [{"countdown": 10}]
+    tasks.collection_sort.push_request(id="second", retries=tasks.MAX_RETRIES, is_eager=False)
+    try:
+        assert tasks.collection_sort.run(collection.pk) == "busy"  # after the last retry it just ends
+    finally:
+        tasks.collection_sort.pop_request()
