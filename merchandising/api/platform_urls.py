@@ -1,3 +1,10 @@
-"""URL patterns of this app (filled in as the surface grows)."""
+"""Merchandising routes on the platform surface (mounted under /api/platform/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from merchandising.api.platform_views import CollectionSyncView, ConnectorPromptView
+
+urlpatterns = [
+    path("collections", CollectionSyncView.as_view(), name="platform-collections"),
+    path("connector/prompt", ConnectorPromptView.as_view(), name="platform-connector-prompt"),
+]

@@ -1,0 +1,448 @@
+"""The Dynasort action registry: every action declared once.
+
+The dispatcher (merchandising.api.views), the OpenAPI request body, the docs page
+(``manage.py connector_docs``) and the AI-assistant system prompt
+(merchandising.prompt) are all generated from ``ACTIONS``, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from apikeys.permissions import Permission
+from catalog.models import Product
+from merchandising import selectors, services
+from merchandising.api import serializers as s
+from merchandising.models import Collection, OptionSortRule, Recipe, SortRun
+from tenants.models import Tenant
+
+Handler = Callable[[Tenant, dict], Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    category: str
+    description: str
+    params: type[serializers.Serializer]
+    permission: Permission
+    handler: Handler
+    example: dict[str, Any] = field(default_factory=dict)  # the doc's example body, without "action"
+    notes: str = ""
+
+    @property
+    def example_body(self) -> dict[str, Any]:
+        return {"action": self.name, **self.example}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+# ---- output shapes ----------------------------------------------------------------------------
+
+
+def collection_out(c: Collection, product_count: int | None = None) -> dict[str, Any]:
+    recipe = c.recipe if c.recipe_id else None
+    if product_count is None:
+        product_count = getattr(c, "product_count", None)
+    if product_count is None:
+        product_count = c.memberships.count()
+    return {
+        "id": c.external_id,
+        "title": c.title,
+        "handle": c.handle,
+        "enabled": c.enabled,
+        "metrics_id": c.recipe_id,
+        "recipe": {"id": recipe.pk, "name": recipe.name} if recipe else None,
+        "revert_sorting": c.revert_sorting or None,
+        "product_count": product_count,
+        "last_sorted_at": _iso(c.last_sorted_at),
+        "sort_status": c.sort_state,
+        "sort_error": c.sort_error or None,
+    }
+
+
+def sort_run_out(run: SortRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "kind": run.kind,
+        "method": run.method,
+        "recipe_id": run.recipe_id,
+        "sorted_at": _iso(run.started_at),
+        "product_count": run.product_count,
+        "moves": run.moves,
+        "moved_product_ids": run.moved_products,
+    }
+
+
+def recipe_out(r: Recipe) -> dict[str, Any]:
+    ids = sorted(c.external_id for c in r.collections.all())
+    return {
+        "id": r.pk,
+        "name": r.name,
+        "days": r.days,
+        "weights": r.weights,
+        "collection_count": len(ids),
+        "collection_ids": ids,
+    }
+
+
+def rule_out(rule: OptionSortRule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    return {
+        "sort_type": rule.sort_type,
+        "sold_out": rule.sold_out,
+        "direction": rule.direction,
+        "days": rule.days,
+        "csv_pattern": rule.csv_pattern or None,
+        "common_size": rule.common_size or None,
+        "last_sorted_at": _iso(rule.last_sorted_at),
+        "last_sort_method": rule.last_sort_method or None,
+    }
+
+
+def product_out(p: Product) -> dict[str, Any]:
+    setting = selectors.product_setting(p)
+    return {
+        "product_id": p.external_id,
+        "title": p.name,
+        "status": p.status,
+        "boost": setting.boost if setting else 0,
+        "enabled": setting.option_sorting_enabled if setting else False,
+        "sort_status": setting.option_sort_state if setting else "idle",
+        "options_sorted_at": _iso(setting.options_sorted_at) if setting else None,
+        "options": [
+            {
+                "option_id": o.external_id,
+                "name": o.name,
+                "position": o.position,
+                "values": o.values,
+                "sorting": rule_out(selectors.option_rule(o)),
+            }
+            for o in p.options.all()
+        ],
+    }
+
+
+def product_detail_out(p: Product) -> dict[str, Any]:
+    data = product_out(p)
+    setting = selectors.product_setting(p)
+    data["sort_error"] = (setting.option_sort_error or None) if setting else None
+    data["variants"] = [
+        {
+            "variant_id": v.external_id,
+            "title": v.title,
+            "option1": v.option1 or None,
+            "option2": v.option2 or None,
+            "option3": v.option3 or None,
+            "price": str(v.price),
+            "compare_at_price": None if v.compare_at_price is None else str(v.compare_at_price),
+            "cost": None if v.cost is None else str(v.cost),
+            "inventory_quantity": v.inventory_quantity,
+            "sellable": v.sellable,
+        }
+        for v in p.variants.all()
+    ]
+    return data
+
+
+# ---- handlers ---------------------------------------------------------------------------------
+
+
+def list_collections(tenant: Tenant, p: dict) -> list[dict]:
+    return [collection_out(c) for c in selectors.collection_list(tenant=tenant, **p)]
+
+
+def get_collection(tenant: Tenant, p: dict) -> dict:
+    c = selectors.collection_get(tenant=tenant, collection_id=p["collection_id"])
+    members = selectors.collection_products(collection=c, offset=p["offset"], limit=p["limit"])
+    data = collection_out(c, product_count=c.memberships.count())
+    data["last_sort"] = sort_run_out(c.sort_runs.order_by("-started_at", "-id").first())
+    data["offset"], data["limit"] = p["offset"], p["limit"]
+    data["products"] = [
+        {
+            "product_id": m.product.external_id,
+            "title": m.product.name,
+            "position": m.position,
+            "score": m.score,
+            "score_details": m.score_details,
+            "boost": getattr(selectors.product_setting(m.product), "boost", 0),
+        }
+        for m in members
+    ]
+    return data
+
+
+def enable_collection(tenant: Tenant, p: dict) -> dict:
+    return collection_out(services.collection_enable(tenant=tenant, **p))
+
+
+def disable_collection(tenant: Tenant, p: dict) -> dict:
+    collection, run = services.collection_disable(tenant=tenant, **p)
+    return collection_out(collection) | {"reverted": sort_run_out(run)}
+
+
+def update_collection(tenant: Tenant, p: dict) -> dict:
+    return collection_out(services.collection_update(tenant=tenant, **p))
+
+
+def bulk_toggle_collections(tenant: Tenant, p: dict) -> dict:
+    results = services.collections_bulk_toggle(tenant=tenant, **p)
+    return {
+        "updated": len(results),
+        "status": p["status"],
+        "collections": [
+            {"id": c.external_id, "enabled": c.enabled, "reverted": sort_run_out(run)} for c, run in results
+        ],
+    }
+
+
+def bulk_assign_recipe(tenant: Tenant, p: dict) -> dict:
+    collections = services.collections_bulk_assign_recipe(tenant=tenant, **p)
+    return {
+        "updated": len(collections),
+        "metrics_id": p["metrics_id"],
+        "collections": [
+            {"id": c.external_id, "metrics_id": c.recipe_id, "revert_sorting": c.revert_sorting or None}
+            for c in collections
+        ],
+    }
+
+
+def sort_collection(tenant: Tenant, p: dict) -> dict:
+    c = services.collection_sort_request(tenant=tenant, **p)
+    return {
+        "collection_id": c.external_id,
+        "status": "queued",
+        "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
+        "queued_at": _iso(c.sort_requested_at),
+    }
+
+
+def revert_collection(tenant: Tenant, p: dict) -> dict:
+    run = services.collection_revert(tenant=tenant, **p)
+    return {"collection_id": p["collection_id"], "reverted": sort_run_out(run)}
+
+
+def list_recipes(tenant: Tenant, p: dict) -> list[dict]:
+    services.recipes_ensure_defaults(tenant=tenant)
+    return [recipe_out(r) for r in selectors.recipe_list(tenant=tenant).prefetch_related("collections")]
+
+
+def list_products(tenant: Tenant, p: dict) -> list[dict]:
+    return [product_out(x) for x in selectors.product_list(tenant=tenant, **p)]
+
+
+def get_product(tenant: Tenant, p: dict) -> dict:
+    return product_detail_out(selectors.product_get(tenant=tenant, **p))
+
+
+def set_product_boost(tenant: Tenant, p: dict) -> dict:
+    setting = services.product_boost_set(tenant=tenant, **p)
+    return {"product_id": p["product_id"], "boost": setting.boost}
+
+
+def enable_product(tenant: Tenant, p: dict) -> dict:
+    services.product_enable(tenant=tenant, **p)
+    return product_out(selectors.product_get(tenant=tenant, product_id=p["product_id"]))
+
+
+def disable_product(tenant: Tenant, p: dict) -> dict:
+    services.product_disable(tenant=tenant, **p)
+    return {"product_id": p["product_id"], "enabled": False}
+
+
+def sort_product(tenant: Tenant, p: dict) -> dict:
+    product, rules = services.product_sort_request(tenant=tenant, **p)
+    return {
+        "product_id": product.external_id,
+        "status": "queued",
+        "options": [
+            {"option_id": r.option.external_id, "name": r.option.name, "sort_type": r.sort_type} for r in rules
+        ],
+    }
+
+
+COLLECTIONS, RECIPES, PRODUCTS = "Collections", "Recipes", "Products"
+R, W = Permission.READ, Permission.WRITE
+CID = 123456789
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action(
+            "list_collections",
+            COLLECTIONS,
+            "List all collections with their sorting status, recipe assignment, and product count",
+            s.PageParams,
+            R,
+            list_collections,
+            notes="Returns an array of collections ordered by ID: ID, title, enabled status, current recipe, "
+            "product count, last sort time. Page with since_id (the last ID seen) and limit (at most 250).",
+        ),
+        Action(
+            "get_collection",
+            COLLECTIONS,
+            "Get detailed info about a single collection including its products",
+            s.GetCollectionParams,
+            R,
+            get_collection,
+            {"collection_id": CID},
+            notes="Products come in their current order with their score and the points each metric gave.",
+        ),
+        Action(
+            "enable_collection",
+            COLLECTIONS,
+            "Enable Dynasort sorting on a collection",
+            s.CollectionIdParams,
+            W,
+            enable_collection,
+            {"collection_id": CID},
+        ),
+        Action(
+            "disable_collection",
+            COLLECTIONS,
+            "Disable sorting on a collection (reverts to configured sort order if set)",
+            s.CollectionIdParams,
+            W,
+            disable_collection,
+            {"collection_id": CID},
+        ),
+        Action(
+            "update_collection",
+            COLLECTIONS,
+            "Assign a recipe and/or set the revert sort order for a collection",
+            s.UpdateCollectionParams,
+            W,
+            update_collection,
+            {"collection_id": CID, "metrics_id": 1, "revert_sorting": "best-selling"},
+        ),
+        Action(
+            "bulk_toggle_collections",
+            COLLECTIONS,
+            "Enable or disable multiple collections at once",
+            s.BulkToggleParams,
+            W,
+            bulk_toggle_collections,
+            {"collection_ids": [CID, 987654321], "status": 1},
+            notes="All or nothing: if any ID is unknown nothing changes.",
+        ),
+        Action(
+            "bulk_assign_recipe",
+            COLLECTIONS,
+            "Assign a recipe to multiple collections at once",
+            s.BulkAssignParams,
+            W,
+            bulk_assign_recipe,
+            {"collection_ids": [CID, 987654321], "metrics_id": 1, "revert_sorting": "best-selling"},
+            notes="All or nothing: if any ID is unknown nothing changes.",
+        ),
+        Action(
+            "sort_collection",
+            COLLECTIONS,
+            "Trigger an immediate sort using the assigned recipe",
+            s.CollectionIdParams,
+            W,
+            sort_collection,
+            {"collection_id": CID},
+            notes="The collection must be enabled with a recipe assigned. The sort is queued and runs in the "
+            "background; get_collection shows the new order once sort_status is idle again.",
+        ),
+        Action(
+            "revert_collection",
+            COLLECTIONS,
+            "Revert a collection to its configured revert sort order",
+            s.CollectionIdParams,
+            W,
+            revert_collection,
+            {"collection_id": CID},
+            notes="The collection must have a revert_sorting set (update_collection).",
+        ),
+        Action(
+            "list_recipes",
+            RECIPES,
+            "List all sorting recipes configured for your store",
+            s.NoParams,
+            R,
+            list_recipes,
+            notes="Returns all recipes with their ID, name, days window, attribute weights, and the "
+            "collections using them.",
+        ),
+        Action(
+            "list_products",
+            PRODUCTS,
+            "List products with their Dynasort data, boost values, and option sorting status",
+            s.ProductPageParams,
+            R,
+            list_products,
+            notes="Ordered by product ID; page with since_id (the last ID seen) and limit (default 50, at most 250).",
+        ),
+        Action(
+            "get_product",
+            PRODUCTS,
+            "Get detailed info about a single product including its options",
+            s.ProductIdParams,
+            R,
+            get_product,
+            {"product_id": CID},
+        ),
+        Action(
+            "set_product_boost",
+            PRODUCTS,
+            "Set a boost value on a product (positive = boost up, negative = push down)",
+            s.BoostParams,
+            W,
+            set_product_boost,
+            {"product_id": CID, "boost": 50},
+            notes="The boost is in score points (a recipe score is 0 to 100) and must be between -1000 and 1000.",
+        ),
+        Action(
+            "enable_product",
+            PRODUCTS,
+            "Enable option sorting on a product and configure sort rules for each option",
+            s.EnableProductParams,
+            W,
+            enable_product,
+            {
+                "product_id": CID,
+                "options": [
+                    {
+                        "option_id": 111,
+                        "option_name": "Color",
+                        "sort_type": "sales",
+                        "sold_out": "bottom",
+                        "direction": "desc",
+                        "days": "30",
+                    }
+                ],
+            },
+            notes="Rules of options not listed are kept. Sort types: " + ", ".join(s.SortType.values) + ".",
+        ),
+        Action(
+            "disable_product",
+            PRODUCTS,
+            "Disable option sorting on a product",
+            s.ProductIdParams,
+            W,
+            disable_product,
+            {"product_id": CID},
+        ),
+        Action(
+            "sort_product",
+            PRODUCTS,
+            "Trigger an immediate re-sort of a product's options",
+            s.ProductIdParams,
+            W,
+            sort_product,
+            {"product_id": CID},
+            notes="The product must be enabled with option sorting configured. The sort is queued.",
+        ),
+    ]
+}

@@ -1,0 +1,57 @@
+"""The merchandising part of the platform surface: collection sync and the connector prompt."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.api.views import PlatformAPIView
+from apikeys.errors import to_api_error
+from merchandising import prompt, services
+from merchandising.api.serializers import (
+    CollectionSyncInput,
+    CollectionSyncItem,
+    CollectionSyncOutput,
+    PromptOutput,
+)
+
+
+class CollectionSyncView(PlatformAPIView):
+    """``PUT /api/platform/v1/collections``: upsert up to 1000 collections, answering per item."""
+
+    @extend_schema(operation_id="collections_sync", request=CollectionSyncInput, responses=CollectionSyncOutput)
+    def put(self, request: Request) -> Response:
+        envelope = CollectionSyncInput(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        valid, results = [], []
+        for index, raw in enumerate(envelope.validated_data["collections"]):
+            item = CollectionSyncItem(data=raw)
+            if item.is_valid():
+                valid.append((index, item.validated_data))
+            else:
+                errors = to_api_error(ValidationError(item.errors)).errors
+                results.append((index, services.SyncResult(raw.get("id"), "error", errors)))
+        applied = services.collections_sync(tenant=self.tenant, items=[v for _, v in valid])
+        results += [(index, r) for (index, _), r in zip(valid, applied, strict=True)]
+        ordered = [r for _, r in sorted(results, key=lambda pair: pair[0])]
+        body = {
+            "results": [
+                {"id": r.id, "status": r.status, **({"errors": r.errors} if r.errors else {})} for r in ordered
+            ],
+            "created": sum(r.status == "created" for r in ordered),
+            "updated": sum(r.status == "updated" for r in ordered),
+            "failed": sum(r.status == "error" for r in ordered),
+        }
+        return Response(body)
+
+
+class ConnectorPromptView(PlatformAPIView):
+    """``GET /api/platform/v1/connector/prompt``: the Dynasort system prompt of this shop."""
+
+    @extend_schema(operation_id="connector_prompt", responses=PromptOutput)
+    def get(self, request: Request) -> Response:
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        text = prompt.build_prompt(tenant=self.tenant, base_url=base_url)
+        return Response({"prompt": text, "endpoint": base_url + prompt.API_PATH, "store_url": self.tenant.store_url})

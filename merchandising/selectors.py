@@ -1,0 +1,276 @@
+"""Reads of the merchandising app; every function starts from the tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Greatest
+from django.utils import timezone
+
+from apikeys.exceptions import NotFound
+from catalog.models import DailySales, Product, ProductOption, Variant
+from merchandising import option_sorting, sorting
+from merchandising.models import Collection, CollectionProduct, OptionSortRule, ProductSetting, Recipe
+from tenants.models import Tenant
+
+
+def window_start(days: str, *, today: date | None = None) -> date | None:
+    """First day of a "last N days" window (today included); None for all time."""
+    if days == "all":
+        return None
+    return (today or timezone.now().date()) - timedelta(days=int(days) - 1)
+
+
+# ---- recipes --------------------------------------------------------------------------------
+
+
+def recipe_list(*, tenant: Tenant) -> QuerySet[Recipe]:
+    return Recipe.objects.for_tenant(tenant).annotate(collection_count=Count("collections")).order_by("id")
+
+
+def recipe_get(*, tenant: Tenant, recipe_id: int) -> Recipe:
+    recipe = Recipe.objects.for_tenant(tenant).filter(pk=recipe_id).first()
+    if recipe is None:
+        raise NotFound(f"Recipe {recipe_id} not found")
+    return recipe
+
+
+# ---- collections ----------------------------------------------------------------------------
+
+
+def collection_list(*, tenant: Tenant, since_id: int = 0, limit: int = 250) -> QuerySet[Collection]:
+    return (
+        Collection.objects.for_tenant(tenant)
+        .filter(external_id__gt=since_id)
+        .select_related("recipe")
+        .annotate(product_count=Count("memberships"))
+        .order_by("external_id")[:limit]
+    )
+
+
+def collection_get(*, tenant: Tenant, collection_id: int, for_update: bool = False) -> Collection:
+    qs = Collection.objects.for_tenant(tenant).filter(external_id=collection_id)
+    if for_update:
+        qs = qs.select_for_update()
+    collection = qs.select_related("recipe").first() if not for_update else qs.first()
+    if collection is None:
+        raise NotFound(f"Collection {collection_id} not found")
+    return collection
+
+
+def collections_get_many(*, tenant: Tenant, collection_ids: list[int], for_update: bool = False) -> list[Collection]:
+    """All the collections named, in the order given; not_found naming the missing ones otherwise."""
+    qs = Collection.objects.for_tenant(tenant).filter(external_id__in=collection_ids).order_by("pk")
+    if for_update:
+        qs = qs.select_for_update()
+    found = {c.external_id: c for c in qs}
+    missing = [cid for cid in collection_ids if cid not in found]
+    if missing:
+        raise NotFound(f"Collections not found: {', '.join(str(m) for m in missing[:20])}")
+    return [found[cid] for cid in dict.fromkeys(collection_ids)]
+
+
+def collection_products(*, collection: Collection, offset: int = 0, limit: int = 250) -> list[CollectionProduct]:
+    return list(
+        CollectionProduct.objects.filter(collection=collection)
+        .select_related("product", "product__merchandising")
+        .order_by("position", "id")[offset : offset + limit]
+    )
+
+
+# ---- products -------------------------------------------------------------------------------
+
+
+def product_list(*, tenant: Tenant, since_id: int = 0, limit: int = 50) -> list[Product]:
+    return list(
+        Product.objects.for_tenant(tenant)
+        .filter(external_id__gt=since_id)
+        .select_related("merchandising")
+        .prefetch_related(
+            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position"))
+        )
+        .order_by("external_id")[:limit]
+    )
+
+
+def product_get(*, tenant: Tenant, product_id: int) -> Product:
+    product = (
+        Product.objects.for_tenant(tenant)
+        .filter(external_id=product_id)
+        .select_related("merchandising")
+        .prefetch_related(
+            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")),
+            "variants",
+        )
+        .first()
+    )
+    if product is None:
+        raise NotFound(f"Product {product_id} not found")
+    return product
+
+
+def product_setting(product: Product) -> ProductSetting | None:
+    try:
+        return product.merchandising
+    except ProductSetting.DoesNotExist:
+        return None
+
+
+def option_rule(option: ProductOption) -> OptionSortRule | None:
+    try:
+        return option.sort_rule
+    except OptionSortRule.DoesNotExist:
+        return None
+
+
+# ---- facts for the engines ------------------------------------------------------------------
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+_SELLABLE = Q(inventory_quantity__gt=0) | Q(inventory_tracked=False) | Q(continue_selling=True)
+_FLOAT = FloatField()
+# Per product, computed by the database (one row per product instead of one per variant):
+# margin % = (price - cost) / price averaged over variants with a cost; discount % =
+# (compare_at - price) / compare_at, 0 without a higher compare-at price.
+_VARIANT_AGGREGATES = {
+    "sellable": Count("id", filter=_SELLABLE),
+    "min_price": Min("price"),
+    "tracked": Count("id", filter=Q(inventory_tracked=True)),
+    "inventory": Sum(Greatest("inventory_quantity", Value(0)), filter=Q(inventory_tracked=True)),
+    "margin": Avg(
+        ExpressionWrapper((Cast("price", _FLOAT) - Cast("cost", _FLOAT)) / Cast("price", _FLOAT), output_field=_FLOAT),
+        filter=Q(cost__isnull=False, price__gt=0),
+    ),
+    "discount": Avg(
+        Case(
+            When(
+                compare_at_price__gt=F("price"),
+                then=(Cast("compare_at_price", _FLOAT) - Cast("price", _FLOAT)) / Cast("compare_at_price", _FLOAT),
+            ),
+            default=Value(0.0),
+            output_field=_FLOAT,
+        ),
+        filter=Q(price__gt=0),
+    ),
+}
+
+
+def collection_facts(
+    *, collection: Collection, days: str, now: datetime | None = None, all_time_units: bool = False
+) -> tuple[list[int], list[sorting.ProductFacts]]:
+    """Current order (internal product ids) and engine facts of every product of a collection.
+
+    Three queries whatever the size: memberships with products and boosts, the
+    variants, and the daily sales aggregated per product by the database (a fourth
+    for all-time units when ``all_time_units`` is asked for a shorter window).
+    """
+    now = now or timezone.now()
+    members = list(
+        CollectionProduct.objects.filter(collection=collection)
+        .order_by("position", "id")
+        .values_list("product_id", "product__name", "product__created_at", "product__merchandising__boost")
+    )
+    product_ids = [m[0] for m in members]
+    membership = CollectionProduct.objects.filter(collection=collection).values("product_id")
+    variants = {
+        row["product_id"]: row
+        for row in Variant.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership)
+        .values("product_id")
+        .annotate(**_VARIANT_AGGREGATES)
+    }
+    start = window_start(days, today=now.date())
+    sales_qs = DailySales.objects.filter(tenant_id=collection.tenant_id, product_id__in=membership)
+    window = sales_qs if start is None else sales_qs.filter(date__gte=start)
+    sales = {
+        r["product_id"]: (r["units"], r["revenue"])
+        for r in window.values("product_id").annotate(units=Sum("units"), revenue=Sum("revenue"))
+    }
+    # the best-selling revert reads all-time units; the same numbers when the window is already all time
+    all_units: dict[int, int] = {}
+    if start is None:
+        all_units = {pid: units for pid, (units, _) in sales.items()}
+    elif all_time_units:
+        all_units = dict(sales_qs.values("product_id").annotate(units=Sum("units")).values_list("product_id", "units"))
+    facts = []
+    for product_id, name, created_at, boost in members:
+        agg = variants.get(product_id)
+        units, revenue = sales.get(product_id, (0, 0))
+        facts.append(
+            sorting.ProductFacts(
+                product_id=product_id,
+                title=name,
+                created_at=created_at,
+                # sold out: has no variant that can be sold (a product without variants sells nothing)
+                sold_out=agg is None or not agg["sellable"],
+                boost=boost or 0,
+                min_price=_f(agg["min_price"]) if agg else None,
+                metrics={
+                    "sales": float(units or 0),
+                    "revenue": float(revenue or 0),
+                    # untracked variants have no count to compare: such products leave the metric out
+                    "inventory": float(agg["inventory"] or 0) if agg and agg["tracked"] else None,
+                    "margin": _f(agg["margin"]) if agg else None,
+                    "newness": max((now - created_at).total_seconds(), 0.0) / 86400.0,
+                    "discount": _f(agg["discount"]) if agg else None,
+                },
+                all_time_units=float(all_units.get(product_id) or 0),
+            )
+        )
+    return product_ids, facts
+
+
+def product_variant_facts(*, product: Product, days: str, now: datetime | None = None) -> list:
+    """Engine facts of each variant of a product with its units and revenue in the window."""
+    now = now or timezone.now()
+    start = window_start(days, today=now.date())
+    sales_qs = DailySales.objects.filter(tenant_id=product.tenant_id, product=product)
+    if start is not None:
+        sales_qs = sales_qs.filter(date__gte=start)
+    sales = {
+        r["variant_id"]: (r["units"] or 0, r["revenue"] or 0)
+        for r in sales_qs.values("variant_id").annotate(units=Sum("units"), revenue=Sum("revenue"))
+    }
+    out = []
+    for v in Variant.objects.filter(tenant_id=product.tenant_id, product=product).order_by("position", "id"):
+        units, revenue = sales.get(v.pk, (0, 0))
+        out.append(
+            option_sorting.VariantFacts(
+                options=(v.option1, v.option2, v.option3),
+                price=float(v.price),
+                compare_at_price=_f(v.compare_at_price),
+                cost=_f(v.cost),
+                inventory=v.inventory_quantity,
+                sellable=v.sellable,
+                created_at=v.created_at,
+                units=float(units),
+                revenue=float(revenue),
+            )
+        )
+    return out
+
+
+def enabled_collection_ids(*, tenant_ids: Iterable[int] | None = None) -> list[int]:
+    """Internal ids of every enabled collection with a recipe (the periodic re-sort)."""
+    qs = Collection.objects.filter(enabled=True, recipe__isnull=False)
+    if tenant_ids is not None:
+        qs = qs.filter(tenant_id__in=list(tenant_ids))
+    return list(qs.order_by("pk").values_list("pk", flat=True))

@@ -1,0 +1,614 @@
+"""Writes of the merchandising app: keyword-only, tenant-explicit, one transaction each."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apikeys.exceptions import NotFound, ValidationFailed
+from catalog.models import Product, ProductOption
+from merchandising import option_sorting, selectors, sorting
+from merchandising.models import (
+    Collection,
+    CollectionProduct,
+    OptionSortRule,
+    ProductSetting,
+    Recipe,
+    RevertSorting,
+    SortRun,
+    SortState,
+    SortType,
+)
+from tenants.models import Tenant
+
+log = logging.getLogger("merchandising")
+
+# Every new shop starts with these (name, days, weights); more are made in the admin.
+DEFAULT_RECIPES: list[tuple[str, str, dict[str, float]]] = [
+    ("Best sellers (30 days)", "30", {"sales": 70, "revenue": 30}),
+    ("Trending (7 days)", "7", {"sales": 60, "revenue": 20, "newness": 20}),
+    ("New arrivals", "30", {"newness": 80, "sales": 20}),
+    ("High margin", "90", {"margin": 60, "revenue": 40}),
+    ("Clearance", "90", {"inventory": 50, "discount": 50}),
+]
+
+
+@transaction.atomic
+def recipes_ensure_defaults(*, tenant: Tenant) -> int:
+    """Create the starter recipes a tenant lacks (by name); idempotent. Returns how many were created."""
+    existing = set(Recipe.objects.for_tenant(tenant).values_list("name", flat=True))
+    created = [
+        Recipe(tenant=tenant, name=name, days=days, **{f"weight_{k}": v for k, v in weights.items()})
+        for name, days, weights in DEFAULT_RECIPES
+        if name not in existing
+    ]
+    Recipe.objects.bulk_create(created, ignore_conflicts=True)
+    return len(created)
+
+
+# ---- platform sync --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    id: Any
+    status: str  # created, updated, error
+    errors: dict[str, list[str]] | None = None
+
+
+def collections_sync(*, tenant: Tenant, items: list[dict]) -> list[SyncResult]:
+    """Upsert collections and their membership (product order as the shop has it), item by item.
+
+    Each item is applied in its own savepoint: an item with unknown product ids is
+    refused as a whole and the others still apply. Membership is replaced by the
+    given ``product_ids`` in their order; positions follow that order.
+    """
+    results = []
+    for item in items:
+        with transaction.atomic():
+            results.append(_collection_sync_one(tenant=tenant, item=item))
+    return results
+
+
+def _collection_sync_one(*, tenant: Tenant, item: dict) -> SyncResult:
+    ids = list(dict.fromkeys(item.get("product_ids") or []))
+    products = dict(Product.objects.for_tenant(tenant).filter(external_id__in=ids).values_list("external_id", "pk"))
+    missing = [pid for pid in ids if pid not in products]
+    if missing:
+        shown = ", ".join(str(m) for m in missing[:20])
+        return SyncResult(item["id"], "error", {"product_ids": [f"Unknown product ids: {shown}"]})
+    collection, created = Collection.objects.select_for_update().get_or_create(
+        tenant=tenant,
+        external_id=item["id"],
+        defaults={
+            "title": item["title"],
+            "handle": item.get("handle", ""),
+            "shop_sort_order": item.get("sort_order", ""),
+        },
+    )
+    if not created:
+        collection.title = item["title"]
+        collection.handle = item.get("handle", "") or ""
+        collection.shop_sort_order = item.get("sort_order", "") or ""
+        if collection.last_sorted_at is None:
+            # never sorted here: the shop's order is still the merchant's own
+            collection.manual_order = None
+        collection.save(update_fields=["title", "handle", "shop_sort_order", "manual_order", "updated_at"])
+    existing = {m.product_id: m for m in CollectionProduct.objects.filter(collection=collection)}
+    wanted = [products[pid] for pid in ids]
+    wanted_set = set(wanted)
+    CollectionProduct.objects.filter(collection=collection).exclude(product_id__in=wanted_set).delete()
+    to_update, to_create = [], []
+    for position, product_pk in enumerate(wanted):
+        member = existing.get(product_pk)
+        if member is None:
+            to_create.append(
+                CollectionProduct(tenant=tenant, collection=collection, product_id=product_pk, position=position)
+            )
+        elif member.position != position:
+            member.position = position
+            to_update.append(member)
+    CollectionProduct.objects.bulk_update(to_update, ["position"], batch_size=1000)
+    CollectionProduct.objects.bulk_create(to_create, batch_size=1000)
+    return SyncResult(item["id"], "created" if created else "updated")
+
+
+# ---- collection settings --------------------------------------------------------------------
+
+
+@transaction.atomic
+def collection_enable(*, tenant: Tenant, collection_id: int) -> Collection:
+    """Turn Dynasort sorting on for a collection."""
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    collection.enabled = True
+    collection.save(update_fields=["enabled", "updated_at"])
+    return collection
+
+
+@transaction.atomic
+def collection_disable(*, tenant: Tenant, collection_id: int) -> tuple[Collection, SortRun | None]:
+    """Turn sorting off; if a revert order is set, the collection is put in that order at once."""
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    return _disable(collection)
+
+
+def _disable(collection: Collection) -> tuple[Collection, SortRun | None]:
+    collection.enabled = False
+    collection.save(update_fields=["enabled", "updated_at"])
+    run = _revert(collection) if collection.revert_sorting else None
+    return collection, run
+
+
+@transaction.atomic
+def collection_update(
+    *, tenant: Tenant, collection_id: int, metrics_id: int, revert_sorting: str | None = None
+) -> Collection:
+    """Assign a recipe and, when given, the revert sort order."""
+    recipe = selectors.recipe_get(tenant=tenant, recipe_id=metrics_id)
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    collection.recipe = recipe
+    if revert_sorting is not None:
+        collection.revert_sorting = revert_sorting
+    collection.save(update_fields=["recipe", "revert_sorting", "updated_at"])
+    return collection
+
+
+@transaction.atomic
+def collections_bulk_toggle(
+    *, tenant: Tenant, collection_ids: list[int], status: int
+) -> list[tuple[Collection, SortRun | None]]:
+    """Enable (1) or disable (0) all the collections, or none if any id is unknown."""
+    collections = selectors.collections_get_many(tenant=tenant, collection_ids=collection_ids, for_update=True)
+    if status == 1:
+        Collection.objects.filter(pk__in=[c.pk for c in collections]).update(enabled=True, updated_at=timezone.now())
+        for c in collections:
+            c.enabled = True
+        return [(c, None) for c in collections]
+    return [_disable(c) for c in collections]
+
+
+@transaction.atomic
+def collections_bulk_assign_recipe(
+    *, tenant: Tenant, collection_ids: list[int], metrics_id: int, revert_sorting: str | None = None
+) -> list[Collection]:
+    """Assign one recipe (and optionally a revert order) to all the collections, or to none."""
+    recipe = selectors.recipe_get(tenant=tenant, recipe_id=metrics_id)
+    collections = selectors.collections_get_many(tenant=tenant, collection_ids=collection_ids, for_update=True)
+    fields: dict[str, Any] = {"recipe": recipe, "updated_at": timezone.now()}
+    if revert_sorting is not None:
+        fields["revert_sorting"] = revert_sorting
+    Collection.objects.filter(pk__in=[c.pk for c in collections]).update(**fields)
+    for c in collections:
+        c.recipe = recipe
+        if revert_sorting is not None:
+            c.revert_sorting = revert_sorting
+    return collections
+
+
+@transaction.atomic
+def collection_sort_request(*, tenant: Tenant, collection_id: int) -> Collection:
+    """Queue a recipe sort (the task runs after commit); the collection must be enabled with a recipe."""
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    if not collection.enabled or collection.recipe_id is None:
+        raise ValidationFailed(
+            "The collection must be enabled with a recipe assigned before it can be sorted",
+            errors={"collection_id": ["not enabled" if not collection.enabled else "no recipe assigned"]},
+        )
+    _queue_sort(collection)
+    collection.recipe = Recipe.objects.get(pk=collection.recipe_id)
+    return collection
+
+
+def _queue_sort(collection: Collection) -> None:
+    from merchandising import tasks  # tasks import services
+
+    collection.sort_requested_at = timezone.now()
+    if collection.sort_state != SortState.RUNNING:
+        collection.sort_state = SortState.QUEUED
+    collection.sort_error = ""
+    collection.save(update_fields=["sort_state", "sort_requested_at", "sort_error", "updated_at"])
+    pk = collection.pk
+    transaction.on_commit(lambda: tasks.collection_sort.delay(pk))
+
+
+@transaction.atomic
+def collection_revert(*, tenant: Tenant, collection_id: int) -> SortRun:
+    """Put the collection in its configured revert order now."""
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    if not collection.revert_sorting:
+        raise ValidationFailed(
+            "The collection has no revert sort order; set one with update_collection",
+            errors={"revert_sorting": ["not set"]},
+        )
+    return _revert(collection)
+
+
+def _revert(collection: Collection) -> SortRun:
+    current, facts = selectors.collection_facts(collection=collection, days="all")
+    new = sorting.revert_order(facts, collection.revert_sorting, _manual_snapshot_ids(collection))
+    return _write_order(
+        collection,
+        current=current,
+        new=new,
+        scores=None,
+        kind=SortRun.Kind.REVERT,
+        method=collection.revert_sorting,
+        recipe=None,
+    )
+
+
+def _manual_snapshot_ids(collection: Collection) -> list[int] | None:
+    """The snapshot is kept as external ids (stable across re-syncs); the engine works on internal ids."""
+    if collection.manual_order is None:
+        return None
+    mapping = dict(
+        Product.objects.filter(tenant_id=collection.tenant_id, external_id__in=collection.manual_order).values_list(
+            "external_id", "pk"
+        )
+    )
+    return [mapping[e] for e in collection.manual_order if e in mapping]
+
+
+# ---- the sort -------------------------------------------------------------------------------
+
+
+# A "running" claim older than this is a crashed worker's and may be taken over.
+SORT_STALE_AFTER = timedelta(minutes=15)
+
+
+def _claimable(now: datetime, task_id: str) -> Q:
+    """Collections a sort may claim: not running, or running for too long, or claimed by this very
+    task before (the broker redelivers a task whose worker died; it keeps its id)."""
+    q = ~Q(sort_state=SortState.RUNNING) | Q(sort_started_at__lt=now - SORT_STALE_AFTER)
+    if task_id:
+        q |= Q(sort_task_id=task_id)
+    return q
+
+
+def collection_sort_run(*, collection_pk: int, task_id: str = "") -> str:
+    """Sort one collection by its recipe (the task's body). Returns the outcome.
+
+    Two sorts of one collection never run at once, in any process: a sort first claims
+    the collection with one conditional UPDATE (to ``running``); a second sort finds it
+    running and ends as ``busy``. Metrics are read and scored without holding a lock, so
+    API calls on the collection never wait for a long sort; the positions are written in
+    one transaction under the collection's row lock, after checking that the membership
+    did not change meanwhile (if it did, it is scored again under the lock). A collection
+    removed meanwhile ends as ``gone``; one disabled or without a recipe as ``skipped``.
+    """
+    now = timezone.now()
+    claimed = (
+        Collection.objects.filter(pk=collection_pk)
+        .filter(_claimable(now, task_id))
+        .update(sort_state=SortState.RUNNING, sort_started_at=now, sort_task_id=task_id[:64])
+    )
+    if not claimed:
+        return "busy" if Collection.objects.filter(pk=collection_pk).exists() else "gone"
+    collection = Collection.objects.filter(pk=collection_pk).select_related("recipe").first()
+    if collection is None:
+        return "gone"
+    recipe = collection.recipe
+    if not collection.enabled or recipe is None:
+        Collection.objects.filter(pk=collection_pk).update(sort_state=SortState.IDLE, updated_at=timezone.now())
+        return "skipped"
+    current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+    new, scored = sorting.recipe_order(facts, recipe.weights)
+    with transaction.atomic():
+        collection = Collection.objects.select_for_update().filter(pk=collection_pk).first()
+        if collection is None:
+            return "gone"
+        if not collection.enabled or collection.recipe_id != recipe.pk:
+            collection.sort_state = SortState.IDLE
+            collection.save(update_fields=["sort_state", "updated_at"])
+            return "skipped"
+        members = list(
+            CollectionProduct.objects.filter(collection=collection)
+            .order_by("position", "id")
+            .values_list("product_id", flat=True)
+        )
+        if members != current:
+            current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+            new, scored = sorting.recipe_order(facts, recipe.weights)
+        if collection.manual_order is None:
+            external = dict(Product.objects.filter(pk__in=current).values_list("pk", "external_id"))
+            collection.manual_order = [external[pk] for pk in current]
+        _write_order(
+            collection,
+            current=current,
+            new=new,
+            scores={s.product_id: s for s in scored},
+            kind=SortRun.Kind.RECIPE,
+            method=recipe.name,
+            recipe=recipe,
+        )
+    return "done"
+
+
+def collection_sort_failed(*, collection_pk: int, reason: str) -> None:
+    """A sort that failed for good leaves a visible error state, never "queued"/"running"."""
+    Collection.objects.filter(pk=collection_pk).update(
+        sort_state=SortState.ERROR, sort_error=reason[:2000], updated_at=timezone.now()
+    )
+
+
+def _write_order(
+    collection: Collection,
+    *,
+    current: list[int],
+    new: list[int],
+    scores: dict[int, sorting.Scored] | None,
+    kind: str,
+    method: str,
+    recipe: Recipe | None,
+) -> SortRun:
+    now = timezone.now()
+    moved = sorting.moved_items(current, new)
+    position = {pid: i for i, pid in enumerate(new)}
+    # a revert clears the scores too: the order no longer follows them
+    _store_positions(collection, position, scores)
+    external = dict(Product.objects.filter(pk__in=moved[:250]).values_list("pk", "external_id"))
+    run = SortRun.objects.create(
+        tenant_id=collection.tenant_id,
+        collection=collection,
+        collection_external_id=collection.external_id,
+        kind=kind,
+        recipe=recipe,
+        method=method,
+        status=SortRun.Status.DONE,
+        started_at=now,
+        finished_at=timezone.now(),
+        product_count=len(new),
+        moves=len(moved),
+        moved_products=[external[pk] for pk in moved[:250] if pk in external],
+    )
+    if kind == SortRun.Kind.RECIPE:
+        # the recipe sort ends its own claim; a revert leaves the state of any sort under way alone
+        collection.sort_state = SortState.IDLE
+        collection.sort_error = ""
+    collection.last_sorted_at = now
+    collection.last_sort_moves = len(moved)
+    if kind == SortRun.Kind.RECIPE:
+        collection.last_sort_recipe = recipe
+    collection.save(
+        update_fields=[
+            "sort_state",
+            "sort_error",
+            "last_sorted_at",
+            "last_sort_moves",
+            "last_sort_recipe",
+            "manual_order",
+            "updated_at",
+        ]
+    )
+    return run
+
+
+def _store_positions(collection: Collection, position: dict[int, int], scores: dict | None) -> None:
+    """Write every membership's position (and score) in one statement on PostgreSQL.
+
+    Rows whose values did not change are not rewritten: a re-sort that changes little
+    then writes little (and leaves no dead row versions behind for counts to wade through).
+    """
+    pks, positions, score_values, details = [], [], [], []
+    for product_id, pos in position.items():
+        pks.append(product_id)
+        positions.append(pos)
+        s = scores.get(product_id) if scores else None
+        score_values.append(float(s.score) if s else None)  # one element type for the float8[] array
+        details.append(json.dumps(s.points) if s else None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {CollectionProduct._meta.db_table} AS cp
+                   SET position = v.position, score = v.score, score_details = v.details::jsonb
+                  FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::text[])
+                       AS v(product_id, position, score, details)
+                 WHERE cp.collection_id = %s AND cp.product_id = v.product_id
+                   AND (cp.position IS DISTINCT FROM v.position OR cp.score IS DISTINCT FROM v.score
+                        OR cp.score_details IS DISTINCT FROM v.details::jsonb)
+                """,  # noqa: S608  (table name from the model, values are parameters)
+                [pks, positions, score_values, details, collection.pk],
+            )
+        return
+    rows = list(CollectionProduct.objects.filter(collection=collection))
+    for row in rows:
+        row.position = position[row.product_id]
+        s = scores.get(row.product_id) if scores else None
+        row.score = s.score if s else None
+        row.score_details = s.points if s else None
+    CollectionProduct.objects.bulk_update(rows, ["position", "score", "score_details"], batch_size=500)
+
+
+# ---- products -------------------------------------------------------------------------------
+
+
+def _setting_for_update(tenant: Tenant, product: Product) -> ProductSetting:
+    setting, _ = ProductSetting.objects.select_for_update().get_or_create(tenant=tenant, product=product)
+    return setting
+
+
+def _product(tenant: Tenant, product_id: int) -> Product:
+    product = Product.objects.for_tenant(tenant).filter(external_id=product_id).first()
+    if product is None:
+        raise NotFound(f"Product {product_id} not found")
+    return product
+
+
+@transaction.atomic
+def product_boost_set(*, tenant: Tenant, product_id: int, boost: int) -> ProductSetting:
+    """Set the points added to a product's score in every collection sort."""
+    product = _product(tenant, product_id)
+    setting = _setting_for_update(tenant, product)
+    setting.boost = boost
+    setting.save(update_fields=["boost", "updated_at"])
+    return setting
+
+
+@transaction.atomic
+def product_enable(*, tenant: Tenant, product_id: int, options: list[dict]) -> Product:
+    """Enable option sorting and upsert the rules of the options given (others keep theirs)."""
+    product = _product(tenant, product_id)
+    by_id = {o.external_id: o for o in ProductOption.objects.filter(product=product)}
+    errors: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for index, spec in enumerate(options):
+        option = by_id.get(spec["option_id"])
+        if option is None:
+            errors[f"options[{index}].option_id"] = [f"Option {spec['option_id']} is not an option of this product"]
+        elif option.name.strip().casefold() != spec["option_name"].strip().casefold():
+            errors[f"options[{index}].option_name"] = [f"Option {spec['option_id']} is named {option.name!r}"]
+        elif spec["option_id"] in seen:
+            errors[f"options[{index}].option_id"] = ["Option given twice"]
+        seen.add(spec["option_id"])
+    if errors:
+        raise ValidationFailed("Invalid option configuration", errors=errors)
+    setting = _setting_for_update(tenant, product)
+    setting.option_sorting_enabled = True
+    setting.save(update_fields=["option_sorting_enabled", "updated_at"])
+    for spec in options:
+        option = by_id[spec["option_id"]]
+        OptionSortRule.objects.update_or_create(
+            option=option,
+            defaults={
+                "tenant": tenant,
+                "product": product,
+                "sort_type": spec["sort_type"],
+                "sold_out": spec.get("sold_out") or "bottom",
+                "direction": spec.get("direction") or option_sorting.default_direction(spec["sort_type"]),
+                "days": spec.get("days") or "30",
+                "csv_pattern": spec.get("csv_pattern") or "",
+                "common_size": spec.get("common_size") or "",
+            },
+        )
+    return product
+
+
+@transaction.atomic
+def product_disable(*, tenant: Tenant, product_id: int) -> ProductSetting:
+    """Stop sorting a product's options (its rules are kept for a later enable)."""
+    product = _product(tenant, product_id)
+    setting = _setting_for_update(tenant, product)
+    setting.option_sorting_enabled = False
+    setting.save(update_fields=["option_sorting_enabled", "updated_at"])
+    return setting
+
+
+@transaction.atomic
+def product_sort_request(*, tenant: Tenant, product_id: int) -> tuple[Product, list[OptionSortRule]]:
+    """Queue an option sort; the product must be enabled with at least one rule that sorts."""
+    from merchandising import tasks
+
+    product = _product(tenant, product_id)
+    setting = _setting_for_update(tenant, product)
+    rules = list(
+        OptionSortRule.objects.filter(product=product).exclude(sort_type=SortType.OFF).select_related("option")
+    )
+    if not setting.option_sorting_enabled or not rules:
+        raise ValidationFailed(
+            "The product must be enabled with option sorting configured before it can be sorted",
+            errors={"product_id": ["not enabled" if not setting.option_sorting_enabled else "no option sort rules"]},
+        )
+    setting.option_sort_state = SortState.QUEUED
+    setting.option_sort_error = ""
+    setting.save(update_fields=["option_sort_state", "option_sort_error", "updated_at"])
+    pk = product.pk
+    transaction.on_commit(lambda: tasks.product_options_sort.delay(pk))
+    return product, rules
+
+
+def product_options_sort_run(*, product_pk: int, now: datetime | None = None) -> str:
+    """Re-sort the values of each option of a product with a rule (the task's body).
+
+    Writes the new order into ``ProductOption.values`` and records on each rule when
+    and how it sorted. The product's settings row is locked for the whole run.
+    """
+    with transaction.atomic():
+        setting = ProductSetting.objects.select_for_update(skip_locked=True).filter(product_id=product_pk).first()
+        if setting is None:
+            exists = ProductSetting.objects.filter(product_id=product_pk).exists()
+            return "busy" if exists else "gone"
+        if not setting.option_sorting_enabled:
+            setting.option_sort_state = SortState.IDLE
+            setting.save(update_fields=["option_sort_state", "updated_at"])
+            return "skipped"
+        product = Product.objects.get(pk=product_pk)
+        now = now or timezone.now()
+        rules = list(OptionSortRule.objects.filter(product=product).select_related("option"))
+        facts_by_days: dict[str, list] = {}
+        for rule in rules:
+            if rule.sort_type == SortType.OFF:
+                continue
+            if rule.days not in facts_by_days:
+                facts_by_days[rule.days] = selectors.product_variant_facts(product=product, days=rule.days, now=now)
+            option = rule.option
+            new = option_sorting.sort_values(
+                option_sorting.Rule(
+                    sort_type=rule.sort_type,
+                    sold_out=rule.sold_out,
+                    direction=rule.direction,
+                    csv_pattern=rule.csv_pattern,
+                    common_size=rule.common_size,
+                ),
+                list(option.values or []),
+                option.position - 1,
+                facts_by_days[rule.days],
+            )
+            if new != option.values:
+                option.values = new
+                option.save(update_fields=["values"])
+            rule.last_sorted_at = now
+            rule.last_sort_method = _method_text(rule)
+            rule.save(update_fields=["last_sorted_at", "last_sort_method", "updated_at"])
+        setting.option_sort_state = SortState.IDLE
+        setting.option_sort_error = ""
+        setting.options_sorted_at = now
+        setting.save(update_fields=["option_sort_state", "option_sort_error", "options_sorted_at", "updated_at"])
+        return "done"
+
+
+def product_options_sort_failed(*, product_pk: int, reason: str) -> None:
+    ProductSetting.objects.filter(product_id=product_pk).update(
+        option_sort_state=SortState.ERROR, option_sort_error=reason[:2000], updated_at=timezone.now()
+    )
+
+
+def _method_text(rule: OptionSortRule) -> str:
+    parts = [rule.sort_type, rule.direction, f"sold_out={rule.sold_out}"]
+    if rule.sort_type in {"sales", "revenues", "margins", "discount_amounts", "discount_percentages"}:
+        parts.append(f"days={rule.days}")
+    if rule.csv_pattern:
+        parts.append(f"pattern={rule.csv_pattern[:100]}")
+    if rule.common_size:
+        parts.append(f"system={rule.common_size}")
+    return " ".join(parts)
+
+
+def collections_resort_enabled() -> int:
+    """Queue a sort of every enabled collection that has a recipe and is not already queued."""
+    from merchandising import tasks
+
+    count = 0
+    now = timezone.now()
+    for pk in selectors.enabled_collection_ids():
+        # a sort queued in the last hour is still on its way; an older "queued" was lost and is sent again
+        updated = (
+            Collection.objects.filter(pk=pk)
+            .exclude(sort_state=SortState.QUEUED, sort_requested_at__gte=now - timedelta(hours=1))
+            .exclude(sort_state=SortState.RUNNING, sort_started_at__gte=now - SORT_STALE_AFTER)
+            .update(sort_state=SortState.QUEUED, sort_requested_at=now)
+        )
+        if updated:
+            tasks.collection_sort.delay(pk)
+            count += 1
+    return count
+
+
+REVERT_CHOICES = RevertSorting.values

@@ -1,0 +1,61 @@
+"""Celery tasks of the merchandising app: thin wrappers over services, ids in, idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from merchandising import services
+
+log = logging.getLogger("merchandising.tasks")
+
+TRANSIENT = (OperationalError, InterfaceError)
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)
+def collection_sort(self, collection_pk: int) -> str:
+    """Sort one collection by its recipe. Gone (removed meanwhile) and skipped (disabled, no recipe)
+    end cleanly; busy (another sort is running) is tried again a few times, then ends."""
+    try:
+        outcome = services.collection_sort_run(collection_pk=collection_pk, task_id=self.request.id or "")
+    except TRANSIENT as exc:
+        if self.request.retries >= MAX_RETRIES:
+            services.collection_sort_failed(collection_pk=collection_pk, reason=f"database unavailable: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    except Exception as exc:
+        log.exception("sort of collection %s failed", collection_pk)
+        services.collection_sort_failed(collection_pk=collection_pk, reason=f"{type(exc).__name__}: {exc}")
+        raise
+    if outcome == "busy" and not self.request.is_eager and self.request.retries < MAX_RETRIES:
+        # another sort of this collection is under way and may have read its data before this
+        # request: try again once it is likely done, so the request is not lost
+        raise self.retry(countdown=10 * (self.request.retries + 1))
+    log.info("collection %s sort: %s", collection_pk, outcome)
+    return outcome
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)
+def product_options_sort(self, product_pk: int) -> str:
+    """Re-sort the option values of one product by its saved rules."""
+    try:
+        outcome = services.product_options_sort_run(product_pk=product_pk)
+    except TRANSIENT as exc:
+        if self.request.retries >= MAX_RETRIES:
+            services.product_options_sort_failed(product_pk=product_pk, reason=f"database unavailable: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    except Exception as exc:
+        log.exception("option sort of product %s failed", product_pk)
+        services.product_options_sort_failed(product_pk=product_pk, reason=f"{type(exc).__name__}: {exc}")
+        raise
+    return outcome
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def collections_resort_enabled() -> int:
+    """Periodic (beat): queue a sort of every enabled collection with a recipe."""
+    return services.collections_resort_enabled()
