@@ -291,12 +291,12 @@ def test_patch_category_falls_back_to_external_id(sortillus, tenant_a, product6)
 
 
 def test_patch_full_external_id_is_tried_before_external_id(sortillus, tenant_a, product6):
-    # "99" is one category's full external id and could be read as another's external id: full id wins.
+    # "99" is one category's full external id and another's external id: the full id wins.
     by_full = Category.objects.create(
-        tenant=tenant_a, external_id=99, level=1, full_external_id="99", name="a", en_name="a", en_description="a"
+        tenant=tenant_a, external_id=50, level=1, full_external_id="99", name="a", en_name="a", en_description="a"
     )
     Category.objects.create(
-        tenant=tenant_a, external_id=98, level=1, full_external_id="L1_98", name="b", en_name="b", en_description="b"
+        tenant=tenant_a, external_id=99, level=1, full_external_id="L1_99", name="b", en_name="b", en_description="b"
     )
     response = sortillus.patch("/api/v3/products/6", {"category_id": "99"}, format="json")
     assert response.json()["sortillus_category_id"] == by_full.pk
