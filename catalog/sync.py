@@ -293,7 +293,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
                     rejected,
                     i,
                     oid,
-                    f"line_items[{n}].variant_id",
+                    f"line_items.{n}.variant_id",
                     f"Variant {li['variant_id']} belongs to product {info[2]}, not {li['product_id']}.",
                 )
                 del by_id[oid]
