@@ -149,7 +149,7 @@ def _component(tenant: Tenant, seeds: set[int]) -> set[int]:
 def clusters_refresh(*, tenant: Tenant, product_ids: Iterable[int]) -> None:
     """Recompute the duplicate clusters that contain ``product_ids`` (union-find over shared GTINs).
 
-    Two products sharing a valid normalised GTIN (packs excluded) or linked
+    Two products sharing a valid normalised GTIN or linked
     explicitly are one cluster; an explicitly chosen canonical survives, else
     the most complete, then the oldest record is canonical.
     """
@@ -163,8 +163,9 @@ def clusters_refresh(*, tenant: Tenant, product_ids: Iterable[int]) -> None:
     )
     gtins: dict[int, set[str]] = {pk: set() for pk in ids}
     for pk, code in ProductGtin.objects.for_tenant(tenant).filter(product_id__in=ids).values_list("product_id", "gtin"):
-        if not ("1" <= code[0] <= "8"):  # a GTIN-14 pack is linked to its item, not merged with it
-            gtins[pk].add(code)
+        # A GTIN-14 pack (indicator 1-8) normalises to a different code than its base item, so it is
+        # never merged with the item; two listings of the same pack do share the code and cluster.
+        gtins[pk].add(code)
     records = {
         r[0]: duplicates.Record(
             id=r[0],
