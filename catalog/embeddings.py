@@ -137,7 +137,11 @@ def top_k(
     ``mask`` (bool per row) removes rows from consideration. Brute force: one
     matrix-vector product, a few milliseconds for 100,000 x 256 float32.
     """
-    scores = matrix @ query
+    return top_k_scores(matrix @ query, k, mask)
+
+
+def top_k_scores(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of precomputed scores (so one product's similarities serve several searches)."""
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, scores.shape[0])

@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog import index, recommending, services
+from catalog.embeddings import top_k_scores
 from catalog.models import Category, Order, OrderLine, Product, Recommendation
 from catalog.recommending import Candidate
 from tenants.models import Tenant
@@ -192,12 +193,12 @@ def similar_candidates(idx: index.ProductIndex, row: int, sims: np.ndarray, allo
         mask &= in_band
     rows, scores = [], []
     if idx.category[row] != -1:
-        r1, s1 = _top(idx, row, mask & (idx.category == idx.category[row]), 10)
+        r1, s1 = top_k_scores(sims, 10, mask & (idx.category == idx.category[row]))
         rows, scores = list(r1), list(s1)
     if len(rows) < 10:
-        r2, s2 = _top(idx, row, mask, 20)
+        r2, s2 = top_k_scores(sims, 20, mask)
         for r, s in zip(r2, s2, strict=True):
-            if r not in rows and len(rows) < 10:
+            if r not in set(rows) and len(rows) < 10:
                 rows.append(r)
                 scores.append(s)
     out = []
@@ -216,12 +217,6 @@ def similar_candidates(idx: index.ProductIndex, row: int, sims: np.ndarray, allo
             )
         )
     return out
-
-
-def _top(idx: index.ProductIndex, row: int, mask: np.ndarray, k: int):
-    from catalog.embeddings import top_k
-
-    return top_k(idx.matrix, idx.matrix[row], k, mask)
 
 
 def compute(tenant: Tenant, product: Product, limit: int = 10) -> list[Candidate]:
