@@ -84,20 +84,40 @@ def bundle_candidates(tenant: Tenant, product: Product, total: int) -> list[Cand
     return out
 
 
-def _category_order_counts(tenant: Tenant) -> dict[int, int]:
-    """Orders per category in the window (cached a few minutes: it scans every order line)."""
-    key = f"catalog:category-orders:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = dict(
+def _category_stats(tenant: Tenant) -> tuple[dict[int, int], dict[int, dict[int, int]]]:
+    """Orders per category and per category pair in the window.
+
+    One scan of the window's (order, category) pairs, counted in Python and
+    cached for a few minutes: category-level co-purchase rates move slowly,
+    and recomputing them per product would scan every order line each time.
+    """
+    key = f"catalog:category-stats:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
+    stats = cache.get(key)
+    if stats is None:
+        per_category: dict[int, int] = {}
+        pairs: dict[int, dict[int, int]] = {}
+        rows = (
             _window(tenant)
             .filter(product__category__isnull=False)
-            .values("product__category_id")
-            .annotate(n=Count("order_id", distinct=True))
-            .values_list("product__category_id", "n")
+            .values_list("order_id", "product__category_id")
+            .distinct()
+            .order_by("order_id")
         )
-        cache.set(key, counts, timeout=300)
-    return counts
+        current, cats = None, []
+        for order_id, category_id in [*rows.iterator(chunk_size=10_000), (None, None)]:
+            if order_id != current:
+                for c in cats:
+                    per_category[c] = per_category.get(c, 0) + 1
+                    row = pairs.setdefault(c, {})
+                    for d in cats:
+                        if c != d:
+                            row[d] = row.get(d, 0) + 1
+                current, cats = order_id, []
+            if category_id is not None:
+                cats.append(category_id)
+        stats = (per_category, pairs)
+        cache.set(key, stats, timeout=300)
+    return stats
 
 
 def complementary_candidates(
@@ -106,28 +126,20 @@ def complementary_candidates(
     """Products of other categories whose category pair is bought together more than chance (lift > 1)."""
     if product.category_id is None or not total:
         return []
-    per_category = _category_order_counts(tenant)
-    n_c = per_category.get(product.category_id, 0)
+    per_category, pair_counts = _category_stats(tenant)
+    c = product.category_id
+    n_c = per_category.get(c, 0)
     if not n_c:
         return []
-    lines = _window(tenant)
-    with_c = lines.filter(product__category_id=product.category_id).values("order_id")
-    pairs = dict(
-        lines.filter(order_id__in=with_c, product__category__isnull=False)
-        .exclude(product__category_id=product.category_id)
-        .values("product__category_id")
-        .annotate(n=Count("order_id", distinct=True))
-        .values_list("product__category_id", "n")
-    )
-    lifts = {d: n * total / (n_c * per_category[d]) for d, n in pairs.items() if n >= 2 and per_category.get(d)}
+    lifts = {
+        d: n * total / (n_c * per_category[d])
+        for d, n in pair_counts.get(c, {}).items()
+        if n >= 2 and per_category.get(d)
+    }
     lifts = {d: v for d, v in lifts.items() if v > 1.0}
     if not lifts:
         return []
-    names = dict(
-        Category.objects.for_tenant(tenant)
-        .filter(pk__in=[product.category_id, *lifts])
-        .values_list("pk", "full_external_id")
-    )
+    names = dict(Category.objects.for_tenant(tenant).filter(pk__in=[c, *lifts]).values_list("pk", "full_external_id"))
     out = []
     for d, pair_lift in sorted(lifts.items(), key=lambda kv: -kv[1])[:5]:
         mask = allowed & (idx.category == d)
@@ -145,7 +157,7 @@ def complementary_candidates(
                     source="category_rule",
                     explanation=recommending.COMPLEMENTARY,
                     evidence={
-                        "category_pair": [names.get(product.category_id), names.get(d)],
+                        "category_pair": [names.get(c), names.get(d)],
                         "pair_lift": round(pair_lift, 4),
                         "cosine": round(sim, 4),
                     },
