@@ -102,15 +102,19 @@ def categories_changed(tenant: Tenant) -> None:
 # ---- product embeddings -------------------------------------------------------
 
 
-def embeddings_refresh(*, tenant: Tenant, product_ids: list[int] | None = None) -> int:
+def embeddings_refresh(*, tenant: Tenant, product_ids: list[int] | None = None, missing_only: bool = False) -> int:
     """(Re-)embed the tenant's products whose text changed since they were embedded; returns how many.
 
-    ``product_ids`` limits the work to those products (None: all of them).
+    ``product_ids`` limits the work to those products (None: all of them);
+    ``missing_only`` skips products that have a vector already (writes keep those current).
     """
     backend = backend_name()
     products = Product.objects.for_tenant(tenant)
     if product_ids is not None:
         products = products.filter(pk__in=product_ids)
+    if missing_only:
+        embedded = ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values("product_id")
+        products = products.exclude(pk__in=embedded)
     rows = list(products.values_list("pk", "name", "brand", "category__en_name", "description"))
     existing = dict(
         ProductEmbedding.objects.for_tenant(tenant)
@@ -174,7 +178,7 @@ class ProductIndex:
 
 
 def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
-    embeddings_refresh(tenant=tenant)
+    embeddings_refresh(tenant=tenant, missing_only=True)
     backend = backend_name()
     rows = list(
         Product.objects.for_tenant(tenant)

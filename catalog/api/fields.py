@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog import gtin as gtin_engine
@@ -18,6 +19,7 @@ def sortillus_time(value) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True, "example": "2025-06-12T18:08:59Z"})
 class TimestampField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
