@@ -482,7 +482,8 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
     written = 0
     for start in range(0, len(variant_ids), 5000):
         chunk = variant_ids[start : start + 5000]
-        wanted = {(v, d) for v, d in pairs if v in set(chunk)}
+        in_chunk = set(chunk)
+        wanted = {(v, d) for v, d in pairs if v in in_chunk}
         DailySales.objects.for_tenant(tenant).filter(variant_id__in=chunk, date__in=days).delete()
         lo = datetime.combine(min(days), time.min, tzinfo=UTC)
         hi = datetime.combine(max(days), time.min, tzinfo=UTC) + timedelta(days=1)

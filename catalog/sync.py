@@ -319,6 +319,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
         if order.created_at != item["created_at"] or order.cancelled_at != item.get("cancelled_at"):
             order.created_at = item["created_at"]
             order.cancelled_at = item.get("cancelled_at")
+            order.synced_at = timezone.now()  # bulk_update does not apply auto_now
             changed.append(order)
     Order.objects.bulk_update(changed, ["created_at", "cancelled_at", "synced_at"], batch_size=500)
     order_of = {o.external_id: o for o in new_orders} | existing

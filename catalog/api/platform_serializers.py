@@ -127,5 +127,9 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
             valid.append((i, serializer.validated_data))
         else:
             item_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item_id, int | str) or isinstance(item_id, bool):
+                item_id = None  # echo only plain ids back, never arbitrary JSON
+            elif isinstance(item_id, str):
+                item_id = item_id[:40]
             rejected.append({"index": i, "id": item_id, "errors": _flatten(serializer.errors)})
     return valid, rejected
