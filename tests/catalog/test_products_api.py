@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
 from catalog.models import Category, Product, ProductGtin
 from tests import factories
@@ -414,7 +413,7 @@ def test_get_cross_tenant_is_not_found(keys_b, api, product6):
 @pytest.fixture
 def listed(tenant_a):
     """Five products with distinct updated_at (ids ascending, updated_at ascending except a tie)."""
-    base = timezone.now() - timedelta(days=10)
+    base = datetime(2025, 6, 1, tzinfo=UTC)
     products = [factories.product(tenant_a, external_id=100 + i) for i in range(5)]
     times = [
         base,
@@ -464,8 +463,7 @@ def test_list_filters_by_states_and_omits_totals(reader, listed, query):
 
 
 def test_list_filters_by_updated_range(reader, listed):
-    after = (timezone.now() - timedelta(days=9)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    before = (timezone.now() - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    after, before = "2025-06-01T12:00:00Z", "2025-06-03T12:00:00Z"
     body = reader.get(f"/api/v3/products?updated_after={after}&updated_before={before}").json()
     assert [p["external_id"] for p in body["products"]] == [103, 102, 101]
     assert body["meta"] == {"current_page": 1}
