@@ -127,3 +127,27 @@ def test_merge_dedupes_in_kind_order_respects_quotas_and_exclusions():
     assert next(c for c in chosen if c.product_id == 3).kind == "bundle"
     kinds = [c.kind for c in chosen]
     assert kinds[:3] == ["same_model"] * 3 and kinds[3] == "bundle"
+
+
+def test_unknown_embedding_backend_is_refused():
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        embeddings.make_embedder("word2vec")
+
+
+def test_backend_is_selected_by_setting(settings):
+    from catalog import index
+
+    settings.CATALOG_EMBEDDING_BACKEND = "hashing"
+    settings.CATALOG_EMBEDDING_DIM = 64
+    index._embedders.clear()
+    try:
+        assert index.embedder().dim == 64 and index.backend_name() == "hashing"
+    finally:
+        index._embedders.clear()
+
+
+def test_sentence_transformers_backend_when_installed(settings):
+    pytest.importorskip("sentence_transformers")
+    model = embeddings.make_embedder("sentence-transformers")
+    m = model.embed(["red running shoes", "blue running shoe", "cast iron skillet"])
+    assert m.shape == (3, model.dim) and m[0] @ m[1] > m[0] @ m[2]
