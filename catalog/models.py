@@ -259,7 +259,12 @@ class OrderLine(TenantOwned):
     total_discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "product"])]
+        indexes = [
+            models.Index(fields=["tenant", "product"]),
+            # Rollups and late linking look lines up by variant within a tenant.
+            models.Index(fields=["tenant", "variant"], name="orderline_tenant_variant"),
+            models.Index(fields=["tenant", "variant_external_id"], name="orderline_tenant_variant_ext"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.quantity} x {self.variant_external_id}"

@@ -30,6 +30,7 @@ from catalog.models import (
     ProductGtin,
     ProductState,
     ProductTransition,
+    Variant,
 )
 from tenants.models import Tenant
 
@@ -497,17 +498,18 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
                 order__created_at__lt=hi,
             )
             .annotate(day=TruncDate("order__created_at", tzinfo=UTC))
-            .values("variant_id", "variant__product_id", "day")
+            .values("variant_id", "day")
             .annotate(
                 units=Sum("quantity"),
                 gross=Sum(ExpressionWrapper(F("price") * F("quantity"), output_field=money)),
                 discount=Sum("total_discount"),
             )
         )
+        product_of = dict(Variant.objects.for_tenant(tenant).filter(pk__in=chunk).values_list("pk", "product_id"))
         objs = [
             DailySales(
                 tenant=tenant,
-                product_id=r["variant__product_id"],
+                product_id=product_of[r["variant_id"]],
                 variant_id=r["variant_id"],
                 date=r["day"],
                 units=r["units"],
@@ -515,7 +517,7 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
                 discount=Decimal(r["discount"]).quantize(Decimal("0.01")),
             )
             for r in rows
-            if (r["variant_id"], r["day"]) in wanted
+            if (r["variant_id"], r["day"]) in wanted and r["variant_id"] in product_of
         ]
         DailySales.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
