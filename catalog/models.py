@@ -86,6 +86,9 @@ class DuplicateCluster(TenantOwned):
     canonical = models.ForeignKey(
         "Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="canonical_of"
     )
+    canonical_explicit = models.BooleanField(
+        default=False, help_text="the canonical was chosen through the API, not by completeness"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,6 +130,17 @@ class Product(TenantOwned):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    category_suggestions = models.JSONField(
+        default=list, blank=True, help_text="best category matches when none passed the threshold"
+    )
+    canonical_link = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="explicitly the same product as this one (external_canonical_product_id)",
+    )
 
     class Meta:
         constraints = [
@@ -245,7 +259,12 @@ class OrderLine(TenantOwned):
     total_discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "product"])]
+        indexes = [
+            models.Index(fields=["tenant", "product"]),
+            # Rollups and late linking look lines up by variant within a tenant.
+            models.Index(fields=["tenant", "variant"], name="orderline_tenant_variant"),
+            models.Index(fields=["tenant", "variant_external_id"], name="orderline_tenant_variant_ext"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.quantity} x {self.variant_external_id}"
@@ -295,3 +314,39 @@ class Recommendation(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.product_id} -> {self.recommended_id}"
+
+
+class ProductTransition(TenantOwned):
+    """One state change of a product, timestamped, with the reason (append-only)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=30, choices=ProductState.choices)
+    to_state = models.CharField(max_length=30, choices=ProductState.choices)
+    event = models.CharField(max_length=50)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["product", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.from_state} -> {self.to_state}"
+
+
+class ProductEmbedding(TenantOwned):
+    """A product's text embedding for one backend, float32 bytes; ``text_hash`` tells when it is stale."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="embeddings")
+    backend = models.CharField(max_length=40)
+    dim = models.PositiveSmallIntegerField()
+    vector = models.BinaryField()
+    text_hash = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "backend"], name="embedding_unique_product_backend")]
+        indexes = [models.Index(fields=["tenant", "backend"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.backend}"

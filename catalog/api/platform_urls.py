@@ -1,3 +1,10 @@
-"""URL patterns of this app (filled in as the surface grows)."""
+"""Catalog routes on the platform surface (mounted under /api/platform/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from catalog.api import platform_views
+
+urlpatterns = [
+    path("products", platform_views.ProductSyncView.as_view(), name="platform-products-sync"),
+    path("orders", platform_views.OrderSyncView.as_view(), name="platform-orders-sync"),
+]

@@ -1,0 +1,264 @@
+"""Catalog benchmark: platform sync, Sortillus list throughput, recommendations at 100k products.
+
+Run from the repository root (PostgreSQL and Redis recommended, as in production):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_catalog REDIS_URL=redis://127.0.0.1:6379/1 \\
+        python bench/catalog_bench.py --products 100000 --orders 100000
+
+It creates (and at the end deletes, unless --keep) a tenant ``bench-catalog.example``.
+Numbers are printed; docs/catalog.md lists the last measured ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from apikeys.services import api_key_create  # noqa: E402
+from catalog import index, recommendations, sync  # noqa: E402
+from catalog.api.platform_serializers import ShopifyProductSerializer, validate_each  # noqa: E402
+from catalog.gtin import check_digit  # noqa: E402
+from catalog.models import Category, Product  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import tenant_create  # noqa: E402
+
+DOMAIN = "bench-catalog.example"
+WORDS = {
+    "Tops": ["tee", "shirt", "sweater", "hoodie", "polo", "tank"],
+    "Bottoms": ["jeans", "chinos", "shorts", "skirt", "joggers", "leggings"],
+    "Shoes": ["sneaker", "boot", "sandal", "loafer", "runner", "slipper"],
+    "Kitchen": ["skillet", "knife", "pot", "kettle", "grater", "ladle"],
+    "Garden": ["hose", "rake", "shovel", "planter", "shears", "trowel"],
+}
+ADJ = ["classic", "slim", "organic", "heavy", "light", "vintage", "pro", "compact", "premium", "everyday"]
+BRANDS = [f"Brand{i}" for i in range(40)]
+COLOURS = ["Red", "Blue", "Black", "White", "Green", "Navy"]
+
+
+def analyze() -> None:
+    """Refresh planner statistics after a bulk load (autovacuum would, some minutes later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def timed(label: str, fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    elapsed = time.perf_counter() - start
+    print(f"{label}: {elapsed:.2f} s", flush=True)
+    return result, elapsed
+
+
+def gtin13(n: int) -> str:
+    data = f"50{n:010d}"
+    return data + str(check_digit(data))
+
+
+def product_item(pid: int, rng: random.Random) -> dict:
+    leaf = list(WORDS)[pid % len(WORDS)]
+    noun = WORDS[leaf][(pid // 5) % 6]
+    model = f"{BRANDS[(pid // 30) % 40]} {ADJ[(pid // 7) % 10]} {noun} {pid // 6 % 997}"
+    colour = COLOURS[pid % 6]
+    price = str(10 + rng.randint(0, 190)) + ".00"
+    return {
+        "id": pid,
+        "title": f"{model} {colour}",
+        "body_html": f"<p>A {ADJ[pid % 10]} {noun} for everyday use. {leaf} collection.</p>",
+        "vendor": BRANDS[(pid // 30) % 40],
+        "product_type": leaf,
+        "handle": f"p-{pid}",
+        "status": "active",
+        "tags": "bench",
+        "created_at": "2025-01-01T00:00:00Z",
+        "image": {"src": f"https://cdn.example.com/{pid}.jpg"},
+        "options": [{"name": "Size", "position": 1, "values": ["S", "M", "L"]}],
+        "variants": [
+            {
+                "id": pid * 10 + n,
+                "title": size,
+                "option1": size,
+                "price": price,
+                "sku": f"B-{pid}-{size}",
+                "barcode": gtin13(pid * 10 + n),
+                "inventory_quantity": rng.randint(0, 50),
+                "inventory_management": "shopify",
+            }
+            for n, size in enumerate(["S", "M", "L"])
+        ],
+    }
+
+
+def bench_sync(tenant: Tenant, count: int, rng: random.Random) -> None:
+    total_validate = total_apply = 0.0
+    start_all = time.perf_counter()
+    for start in range(1, count + 1, 1000):
+        items = [product_item(pid, rng) for pid in range(start, min(start + 1000, count + 1))]
+        t0 = time.perf_counter()
+        valid, rejected = validate_each(ShopifyProductSerializer, items)
+        t1 = time.perf_counter()
+        result = sync.products_sync(tenant=tenant, items=valid)
+        t2 = time.perf_counter()
+        assert not rejected and not result["rejected"], (rejected, result["rejected"])
+        total_validate += t1 - t0
+        total_apply += t2 - t1
+        if start // 1000 % 20 == 0:
+            print(f"  synced {start + len(items) - 1} products", flush=True)
+    elapsed = time.perf_counter() - start_all
+    print(
+        f"sync {count} products x 3 variants (1000 per call): {elapsed:.1f} s total, "
+        f"{count / elapsed:.0f} products/s (validation {total_validate:.1f} s, writes {total_apply:.1f} s)"
+    )
+    # A second pass of the first 10 calls: the idempotent re-sync (nothing changes).
+    t0 = time.perf_counter()
+    for start in range(1, min(count, 10_000) + 1, 1000):
+        items = [product_item(pid, random.Random(start)) for pid in range(start, min(start + 1000, count + 1))]
+        for item in items:  # same inventory as the first pass is not guaranteed; prices are what matter here
+            item["variants"] = [dict(v, inventory_quantity=0) for v in item["variants"]]
+        valid, _ = validate_each(ShopifyProductSerializer, items)
+        sync.products_sync(tenant=tenant, items=valid)
+    n = min(count, 10_000)
+    print(f"re-sync of {n} existing products: {time.perf_counter() - t0:.1f} s")
+
+
+def bench_orders(tenant: Tenant, count: int, products: int, rng: random.Random) -> None:
+    now = timezone.now()
+    start_all = time.perf_counter()
+    for start in range(0, count, 1000):
+        orders = []
+        for k in range(start, min(start + 1000, count)):
+            a = rng.randint(1, products)
+            partner = a + 1 if a < products else 1  # a co-purchase pattern: neighbours go together
+            lines = [a, partner] if k % 2 == 0 else [a]
+            orders.append(
+                {
+                    "id": 10_000_000 + k,
+                    "created_at": now - timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 1439)),
+                    "cancelled_at": None,
+                    "line_items": [
+                        {
+                            "product_id": p,
+                            "variant_id": p * 10 + rng.randint(0, 2),
+                            "quantity": 1,
+                            "price": Decimal("20.00"),
+                            "total_discount": Decimal("0"),
+                        }
+                        for p in lines
+                    ],
+                }
+            )
+        sync.orders_sync(tenant=tenant, items=list(enumerate(orders)))
+    elapsed = time.perf_counter() - start_all
+    print(f"orders sync {count} orders (1000 per call, with daily rollups): {elapsed:.1f} s, {count / elapsed:.0f}/s")
+
+
+def bench_list(key: str) -> None:
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    for query in ("per_page=100", "per_page=1000", "per_page=100&aasm_states=new,ready", "per_page=1000&page=50"):
+        url = f"/api/v3/products?{query}"
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            client.get(url)
+            times.append(time.perf_counter() - t0)
+        median = statistics.median(times)
+        print(f"GET {url}: median {median * 1000:.1f} ms ({1 / median:.0f} req/s in one process)")
+    response = client.get("/api/v3/products/1")
+    times = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        client.get("/api/v3/products/1")
+        times.append(time.perf_counter() - t0)
+    print(f"GET /api/v3/products/1: median {statistics.median(times) * 1000:.1f} ms")
+
+
+def bench_recommendations(tenant: Tenant, sample: int, run_all: bool) -> None:
+    index._product_indexes.clear()
+    timed("index build (cold: load 100k vectors, TF-IDF, metadata)", index.product_index, tenant)
+    ids = list(Product.objects.for_tenant(tenant).order_by("?").values_list("pk", flat=True)[:sample])
+    products = {p.pk: p for p in Product.objects.filter(pk__in=ids)}
+    recommendations.compute(tenant, products[ids[0]])  # warm caches (category order counts)
+    times = []
+    for pk in ids:
+        t0 = time.perf_counter()
+        chosen = recommendations.compute(tenant, products[pk])
+        times.append(time.perf_counter() - t0)
+        assert len(chosen) <= 10
+    times.sort()
+    print(
+        f"recommendations for one product (warm, {len(ids)} random products): "
+        f"median {statistics.median(times) * 1000:.0f} ms, p95 {times[int(len(times) * 0.95) - 1] * 1000:.0f} ms, "
+        f"max {times[-1] * 1000:.0f} ms"
+    )
+    total = Product.objects.for_tenant(tenant).count()
+    minutes = statistics.mean(times) * total / 60
+    print(f"recommendations for all {total} products (extrapolated, one process): {minutes:.1f} min")
+    if run_all:
+        t0 = time.perf_counter()
+        for product in Product.objects.for_tenant(tenant).iterator(chunk_size=2000):
+            recommendations.compute(tenant, product)
+        print(f"recommendations for all {total} products (measured): {(time.perf_counter() - t0) / 60:.1f} min")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=200, help="products timed for recommendations")
+    parser.add_argument("--all", action="store_true", help="also compute recommendations for every product")
+    parser.add_argument("--keep", action="store_true", help="keep the bench tenant afterwards")
+    args = parser.parse_args()
+    print(f"database: {settings.DATABASES['default']['ENGINE']}, cache: {settings.CACHES['default']['BACKEND']}")
+    Tenant.objects.filter(domain=DOMAIN).delete()
+    tenant = tenant_create(domain=DOMAIN, name="Bench", plan="enterprise")
+    key = api_key_create(tenant=tenant, name="bench", permission="admin", rate_limit=10**9).plaintext
+    rng = random.Random(1)
+    try:
+        for leaf_id, leaf in enumerate(WORDS, start=1):
+            Category.objects.create(
+                tenant=tenant,
+                external_id=leaf_id,
+                level=1,
+                full_external_id=f"L1_{leaf_id}",
+                name=leaf,
+                en_name=leaf,
+                en_description=" ".join(WORDS[leaf]),
+            )
+        bench_sync(tenant, args.products, rng)
+        cats = {c.en_name: c.pk for c in Category.objects.for_tenant(tenant)}
+        for leaf, pk in cats.items():  # assign categories in bulk (suggestion is benchmarked by its own tests)
+            Product.objects.for_tenant(tenant).filter(product_type=leaf).update(category_id=pk, state="ready")
+        index.products_changed(tenant)
+        analyze()
+        bench_orders(tenant, args.orders, args.products, rng)
+        analyze()
+        bench_list(key)
+        bench_recommendations(tenant, args.sample, args.all)
+    finally:
+        if not args.keep:
+            Tenant.objects.filter(pk=tenant.pk).delete()
+
+
+if __name__ == "__main__":
+    main()

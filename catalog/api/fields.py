@@ -1,0 +1,114 @@
+"""Strict serializer fields: JSON types are checked, not coerced (a number is no name, "true" is no boolean)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog import gtin as gtin_engine
+
+MAX_EXTERNAL_ID = 2**63 - 1
+
+
+def sortillus_time(value) -> str | None:
+    """Sortillus timestamps: UTC, whole seconds, "Z" ("2025-06-12T18:08:59Z")."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True, "example": "2025-06-12T18:08:59Z"})
+class TimestampField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return sortillus_time(value)
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictURLField(serializers.URLField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class ExternalIdField(serializers.IntegerField):
+    """A shop's id: a positive 64-bit integer, given as a JSON number or a string of digits."""
+
+    default_error_messages = {"invalid": "Must be a positive integer."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_EXTERNAL_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not (data.isascii() and data.strip().isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class GtinField(StrictCharField):
+    """A GTIN-8/12/13/14 with a valid GS1 check digit, returned parsed (``""`` stays ``""``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)  # type and length checks first
+        if value is None or value == "":
+            return value
+        try:
+            return gtin_engine.parse(value)
+        except gtin_engine.InvalidGtin as exc:
+            raise serializers.ValidationError(f"'{value[:20]}' is not a valid GTIN: {exc}") from exc
+
+    def to_representation(self, value):
+        return getattr(value, "normalised", value)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know (except ``ignored_fields``), reporting them with the field errors."""
+
+    ignored_fields: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        unknown = sorted(set(data) - set(self.fields) - self.ignored_fields)
+        errors: dict = {}
+        try:
+            value = super().to_internal_value({k: v for k, v in data.items() if k in self.fields})
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail)
+            value = None
+        for key in unknown:
+            errors[str(key)[:100]] = ["Unknown field."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value

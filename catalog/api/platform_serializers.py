@@ -1,0 +1,135 @@
+"""Input of the platform sync endpoints: Shopify REST objects, validated one item at a time."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.api.fields import ExternalIdField, StrictCharField, StrictSerializer, StrictURLField
+
+MAX_ITEMS = 1000
+
+
+def _money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+
+def _text(max_length: int = 255) -> StrictCharField:
+    return StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=max_length)
+
+
+class ShopifyImageSerializer(serializers.Serializer):
+    # Shopify image objects carry many more keys (id, width, alt ...); only src is used.
+    src = StrictURLField(max_length=2048)
+
+
+class ShopifyOptionSerializer(serializers.Serializer):
+    id = ExternalIdField(required=False, allow_null=True)
+    name = StrictCharField(max_length=255)
+    position = serializers.IntegerField(min_value=1, max_value=3)
+    values = serializers.ListField(child=StrictCharField(max_length=255, allow_blank=True), max_length=250)
+
+
+class ShopifyVariantSerializer(serializers.Serializer):
+    id = ExternalIdField()
+    title = _text()
+    option1 = _text()
+    option2 = _text()
+    option3 = _text()
+    price = _money()
+    compare_at_price = _money(required=False, allow_null=True)
+    cost = _money(required=False, allow_null=True)
+    sku = _text()
+    barcode = _text(64)
+    inventory_quantity = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1, default=0)
+    inventory_policy = serializers.ChoiceField(choices=["deny", "continue"], required=False, default="deny")
+    inventory_management = StrictCharField(required=False, allow_null=True, max_length=50)
+    created_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ShopifyProductSerializer(serializers.Serializer):
+    """One product as Shopify's REST API returns it (unknown keys are ignored, as a forwarded object has many)."""
+
+    id = ExternalIdField()
+    title = StrictCharField(max_length=255)
+    body_html = _text(200_000)
+    vendor = _text()
+    product_type = _text()
+    handle = _text()
+    status = serializers.ChoiceField(choices=["active", "draft", "archived"], required=False, default="active")
+    tags = serializers.JSONField(required=False)
+    created_at = serializers.DateTimeField(required=False, allow_null=True)
+    image = ShopifyImageSerializer(required=False, allow_null=True)
+    options = ShopifyOptionSerializer(many=True, required=False, max_length=3)
+    variants = ShopifyVariantSerializer(many=True, required=False, max_length=2000)
+
+    def validate_tags(self, value):
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(t, str) for t in value):
+            return ", ".join(value)
+        raise serializers.ValidationError("Must be a comma-separated string or a list of strings.")
+
+    def validate(self, attrs):
+        positions = [o["position"] for o in attrs.get("options", [])]
+        if len(positions) != len(set(positions)):
+            raise serializers.ValidationError({"options": ["Option positions must be unique."]})
+        ids = [v["id"] for v in attrs.get("variants", [])]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError({"variants": ["Variant ids must be unique."]})
+        return attrs
+
+
+class ShopifyLineItemSerializer(serializers.Serializer):
+    product_id = ExternalIdField()
+    variant_id = ExternalIdField(required=False, allow_null=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    price = _money()
+    total_discount = _money(required=False, default=0)
+
+
+class ShopifyOrderSerializer(serializers.Serializer):
+    id = ExternalIdField()
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(required=False, allow_null=True)
+    line_items = ShopifyLineItemSerializer(many=True, max_length=500)
+
+
+class ProductSyncInputSerializer(StrictSerializer):
+    products = serializers.ListField(child=serializers.JSONField(), max_length=MAX_ITEMS, allow_empty=False)
+
+
+class OrderSyncInputSerializer(StrictSerializer):
+    orders = serializers.ListField(child=serializers.JSONField(), max_length=MAX_ITEMS, allow_empty=False)
+
+
+class RejectedItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.JSONField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class SyncResultSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.IntegerField())
+    updated = serializers.ListField(child=serializers.IntegerField())
+    rejected = RejectedItemSerializer(many=True)
+
+
+def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Validate every item on its own: (index, data) of the valid ones, and a rejection per invalid one."""
+    from apikeys.errors import _flatten  # the same flattening as every error body
+
+    valid, rejected = [], []
+    for i, item in enumerate(items):
+        serializer = serializer_class(data=item)
+        if serializer.is_valid():
+            valid.append((i, serializer.validated_data))
+        else:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item_id, int | str) or isinstance(item_id, bool):
+                item_id = None  # echo only plain ids back, never arbitrary JSON
+            elif isinstance(item_id, str):
+                item_id = item_id[:40]
+            rejected.append({"index": i, "id": item_id, "errors": _flatten(serializer.errors)})
+    return valid, rejected

@@ -1,0 +1,53 @@
+"""Platform sync endpoints of the catalog: Shopify products and orders in (DESIGN.md "Platform surface")."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from apikeys.api.views import PlatformAPIView
+from apikeys.permissions import Permission
+from catalog import sync
+from catalog.api import platform_serializers as ps
+from catalog.api.serializers import ErrorSerializer
+
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 429)}
+
+
+def _result(valid_rejected: tuple[list, list], apply) -> dict:
+    valid, rejected = valid_rejected
+    result = apply(valid)
+    result["rejected"] = sorted(rejected + result["rejected"], key=lambda r: r["index"])
+    return ps.SyncResultSerializer(result).data
+
+
+class ProductSyncView(PlatformAPIView):
+    method_permissions = {"PUT": Permission.WRITE}
+
+    @extend_schema(
+        operation_id="platform_products_sync",
+        request=ps.ProductSyncInputSerializer,
+        responses={200: ps.SyncResultSerializer, **ERRORS},
+        description="Upsert up to 1000 Shopify products (options, variants); answers per item.",
+    )
+    def put(self, request):
+        params = ps.ProductSyncInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        checked = ps.validate_each(ps.ShopifyProductSerializer, params.validated_data["products"])
+        return Response(_result(checked, lambda items: sync.products_sync(tenant=self.tenant, items=items)))
+
+
+class OrderSyncView(PlatformAPIView):
+    method_permissions = {"POST": Permission.WRITE}
+
+    @extend_schema(
+        operation_id="platform_orders_sync",
+        request=ps.OrderSyncInputSerializer,
+        responses={200: ps.SyncResultSerializer, **ERRORS},
+        description="Upsert up to 1000 Shopify orders (de-duplicated by id) and roll them up into daily sales.",
+    )
+    def post(self, request):
+        params = ps.OrderSyncInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        checked = ps.validate_each(ps.ShopifyOrderSerializer, params.validated_data["orders"])
+        return Response(_result(checked, lambda items: sync.orders_sync(tenant=self.tenant, items=items)))

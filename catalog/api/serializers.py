@@ -1,0 +1,239 @@
+"""Input and output serializers of the Sortillus v3 surface (kept separate)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.api.fields import (
+    ExternalIdField,
+    GtinField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSerializer,
+    StrictURLField,
+    TimestampField,
+)
+
+MAX_GTINS = 50
+
+
+def _text(max_length: int = 65_535, **kwargs) -> StrictCharField:
+    return StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
+
+
+# ---- products: input ----------------------------------------------------------------------------
+
+
+class ProductCreateInputSerializer(StrictSerializer):
+    id = ExternalIdField()
+    name = StrictCharField(max_length=255)
+    description = _text()
+    image = StrictURLField(required=False, allow_blank=True, allow_null=True, max_length=2048)
+    suggested_category_name = _text(255)
+    brand = _text(255)
+    active = StrictBooleanField(required=False)
+    gtin = GtinField(required=False, allow_blank=True, allow_null=True)
+    gtins = serializers.ListField(child=GtinField(allow_blank=True), required=False, max_length=MAX_GTINS)
+
+
+class ProductUpdateInputSerializer(StrictSerializer):
+    # The body's id is ignored: the product is the one in the URL (documented).
+    ignored_fields = frozenset({"id"})
+
+    name = StrictCharField(required=False, max_length=255)
+    description = _text()
+    image = StrictURLField(required=False, allow_blank=True, allow_null=True, max_length=2048)
+    suggested_category_name = _text(255)
+    brand = _text(255)
+    active = StrictBooleanField(required=False)
+    category_id = serializers.JSONField(required=False)
+    canonical = StrictBooleanField(required=False)
+    external_canonical_product_id = ExternalIdField(required=False)
+    gtin = GtinField(required=False, allow_blank=True, allow_null=True)
+    gtins = serializers.ListField(child=GtinField(allow_blank=True), required=False, max_length=MAX_GTINS)
+
+    def validate_category_id(self, value):
+        if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+            raise serializers.ValidationError('Must be a category\'s full external id (e.g. "L4_2345") or external id.')
+        value = str(value).strip()
+        if len(value) > 40:
+            raise serializers.ValidationError("Ensure this field has no more than 40 characters.")
+        return value
+
+
+def product_write_kwargs(data: dict) -> dict:
+    """Validated product input as service keyword arguments (null text means empty)."""
+    out = {}
+    for key in ("name", "description", "image", "suggested_category_name", "brand"):
+        if key in data:
+            out[key] = data[key] or ""
+    if "active" in data:
+        out["active"] = data["active"]
+    return out
+
+
+def gtin_kwargs(data: dict) -> dict:
+    """``gtin``/``gtins`` as the service wants them: None when not given, empty entries dropped."""
+    gtin = data.get("gtin")
+    if "gtin" in data and gtin is None:
+        gtin = ""
+    gtins = data.get("gtins")
+    if gtins is not None:
+        gtins = [g for g in gtins if g != ""]
+    return {"gtin": gtin, "gtins": gtins}
+
+
+# ---- products: output ---------------------------------------------------------------------------
+
+
+class RecommendationOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(source="recommended.external_id")
+    explanation = serializers.CharField()
+    reason_json = serializers.JSONField(required=False)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.reason_json:
+            data.pop("reason_json", None)
+        return data
+
+
+def _canonical(product):
+    cluster = product.cluster
+    if cluster is None or cluster.canonical_id is None or cluster.canonical_id == product.pk:
+        return None
+    return cluster.canonical
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    sortillus_id = serializers.IntegerField(source="pk")
+    external_id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    image = serializers.CharField()
+    canonical_id = serializers.SerializerMethodField()
+    category_external_id = serializers.SerializerMethodField()
+    sortillus_category_id = serializers.IntegerField(source="category_id", allow_null=True)
+    active = serializers.BooleanField()
+    state = serializers.CharField()
+    updated_at = TimestampField()
+    created_at = TimestampField()
+    recommendations = RecommendationOutputSerializer(many=True)
+    recommended_at = TimestampField()
+
+    def get_canonical_id(self, product) -> int | None:
+        canonical = _canonical(product)
+        return canonical.pk if canonical else None
+
+    def get_category_external_id(self, product) -> str | None:
+        return product.category.full_external_id if product.category_id else None
+
+
+class ProductListItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    external_id = serializers.IntegerField()
+    state = serializers.CharField()
+    updated_at = TimestampField()
+    created_at = TimestampField()
+    category_external_id = serializers.SerializerMethodField()
+    external_canonical_id = serializers.SerializerMethodField()
+
+    def get_category_external_id(self, product) -> str | None:
+        return product.category.full_external_id if product.category_id else None
+
+    def get_external_canonical_id(self, product) -> int | None:
+        canonical = _canonical(product)
+        return canonical.external_id if canonical else None
+
+
+class ListMetaSerializer(serializers.Serializer):
+    current_page = serializers.IntegerField()
+    total_pages = serializers.IntegerField(required=False)
+    total_count = serializers.IntegerField(required=False)
+
+
+class ProductListOutputSerializer(serializers.Serializer):
+    products = ProductListItemOutputSerializer(many=True)
+    meta = ListMetaSerializer()
+
+
+class PageInputSerializer(StrictSerializer):
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1_000_000)
+
+
+class RecommendOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    product_id = serializers.IntegerField()
+    external_id = serializers.IntegerField()
+    state = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    message = serializers.CharField(required=False)
+
+
+# ---- categories -------------------------------------------------------------------------------
+
+
+class CategoryUpsertInputSerializer(StrictSerializer):
+    external_id = ExternalIdField()
+    name = StrictCharField(max_length=255)
+    en_name = StrictCharField(max_length=255)
+    en_description = StrictCharField(max_length=65_535)
+    description = _text()
+    external_parent_id = ExternalIdField(required=False, allow_null=True)
+
+
+class AttributeOptionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    external_id = serializers.IntegerField()
+    measurement = serializers.CharField(allow_null=True)
+
+
+class CategoryAttributeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    external_id = serializers.IntegerField()
+    measurement = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+    options = AttributeOptionOutputSerializer(many=True)
+
+
+class CategoryListItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.IntegerField()
+    full_external_id = serializers.CharField()
+    level = serializers.IntegerField()
+    name = serializers.CharField()
+    en_name = serializers.CharField()
+    en_description = serializers.CharField()
+    updated_at = TimestampField()
+    created_at = TimestampField()
+    last_attribute_created_at = TimestampField()
+    attributes = CategoryAttributeOutputSerializer(many=True)
+
+
+class CategoryListOutputSerializer(serializers.Serializer):
+    categories = CategoryListItemOutputSerializer(many=True)
+    meta = ListMetaSerializer()
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    en_name = serializers.CharField()
+    en_description = serializers.CharField()
+    parent_id = serializers.SerializerMethodField()
+    full_external_id = serializers.CharField()
+    level = serializers.IntegerField()
+    created_at = TimestampField()
+    updated_at = TimestampField()
+
+    def get_parent_id(self, category) -> int | None:
+        # The parent's external id, as in the documented example ("external_parent_id": 20 -> "parent_id": 20).
+        return category.parent.external_id if category.parent_id else None

@@ -1,0 +1,217 @@
+"""The Sortillus v3 surface: products, recommendations and shop categories (thin views)."""
+
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from apikeys.exceptions import BadRequest, ValidationFailed
+from apikeys.surfaces import CATALOG
+from apikeys.views import SurfaceAPIView
+from catalog import selectors, services
+from catalog.api import serializers as s
+from catalog.filters import (
+    CATEGORY_LIST_PARAMS,
+    MAX_PER_PAGE,
+    PRODUCT_LIST_PARAMS,
+    CategoryFilter,
+    ProductFilter,
+    product_filter_data,
+)
+
+ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 429: s.ErrorSerializer}
+CATEGORY_PAGE_SIZE = 100
+MAX_CATEGORY_PAGE_SIZE = 1000
+
+
+class SortillusView(SurfaceAPIView):
+    surface = CATALOG
+
+
+def _wrapped(data, key: str, *, root_allowed: bool = False) -> dict:
+    """The object under ``key`` (400 when missing); with ``root_allowed`` the root object itself."""
+    if not isinstance(data, dict):
+        raise BadRequest(f"param is missing or the value is empty: {key}")
+    if key in data:
+        if not isinstance(data[key], dict) or not data[key]:
+            raise BadRequest(f"param is missing or the value is empty: {key}")
+        if len(data) > 1 and not root_allowed:
+            raise ValidationFailed("Validation failed", {k: ["Unknown field."] for k in data if k != key})
+        return data[key]
+    if root_allowed and data:
+        return data
+    raise BadRequest(f"param is missing or the value is empty: {key}")
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _unknown_params(query, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise ValidationFailed("Validation failed", {k[:100]: ["Unknown query parameter."] for k in unknown})
+
+
+def _paging(query, default: int, maximum: int) -> tuple[int, int]:
+    class Paging(serializers.Serializer):
+        page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1_000_000)
+        per_page = serializers.IntegerField(required=False, default=default, min_value=1, max_value=maximum)
+
+    data = _validated(Paging, {k: query.get(k) for k in ("page", "per_page") if k in query})
+    return data["page"], data["per_page"]
+
+
+def _filtered(filterset):
+    if not filterset.is_valid():
+        raise ValidationFailed("Validation failed", {k: list(v) for k, v in filterset.errors.items()})
+    return filterset.qs
+
+
+PRODUCT_LIST_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number (default 1)"),
+    OpenApiParameter("per_page", int, description=f"Items per page (default and maximum {MAX_PER_PAGE})"),
+    OpenApiParameter("aasm_states", str, description="Comma list of states (or aasm_states[]=... repeated)"),
+    OpenApiParameter("updated_before", OpenApiTypes.DATETIME),
+    OpenApiParameter("updated_after", OpenApiTypes.DATETIME),
+]
+
+
+class ProductListCreateView(SortillusView):
+    @extend_schema(
+        operation_id="products_list",
+        parameters=PRODUCT_LIST_PARAMETERS,
+        responses={200: s.ProductListOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def get(self, request):
+        query = request.query_params
+        _unknown_params(query, PRODUCT_LIST_PARAMS)
+        page, per_page = _paging(query, MAX_PER_PAGE, MAX_PER_PAGE)
+        filterset = ProductFilter(data=product_filter_data(query), queryset=selectors.product_list(tenant=self.tenant))
+        products = _filtered(filterset)
+        meta: dict = {"current_page": page}
+        if not filterset.narrows:
+            # Totals cost a COUNT(*); the doc omits them when filtering, so only unfiltered lists pay for it.
+            total = products.count()
+            meta.update(total_pages=math.ceil(total / per_page), total_count=total)
+        rows = products[(page - 1) * per_page : page * per_page]
+        return Response({"products": s.ProductListItemOutputSerializer(rows, many=True).data, "meta": meta})
+
+    @extend_schema(
+        operation_id="products_create",
+        request=s.ProductCreateInputSerializer,
+        responses={201: s.ProductOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = _validated(s.ProductCreateInputSerializer, _wrapped(request.data, "product"))
+        product = services.product_create(
+            tenant=self.tenant, external_id=data["id"], **s.product_write_kwargs(data), **s.gtin_kwargs(data)
+        )
+        product = selectors.product_get(tenant=self.tenant, external_id=product.external_id)
+        return Response(s.ProductOutputSerializer(product).data, status=201)
+
+
+class ProductDetailView(SortillusView):
+    @extend_schema(
+        operation_id="products_retrieve", responses={200: s.ProductOutputSerializer, 404: s.ErrorSerializer, **ERRORS}
+    )
+    def get(self, request, id: int):
+        product = selectors.product_get(tenant=self.tenant, external_id=id)
+        return Response(s.ProductOutputSerializer(product).data)
+
+    @extend_schema(
+        operation_id="products_update",
+        request=s.ProductUpdateInputSerializer,
+        responses={200: s.ProductOutputSerializer, 404: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def patch(self, request, id: int):
+        product = selectors.product_get(tenant=self.tenant, external_id=id)
+        data = _validated(s.ProductUpdateInputSerializer, _wrapped(request.data, "product", root_allowed=True))
+        services.product_update(
+            tenant=self.tenant,
+            product=product,
+            fields=s.product_write_kwargs(data),
+            category_ref=data.get("category_id"),
+            make_canonical=data.get("canonical", False),
+            canonical_ref=data.get("external_canonical_product_id"),
+            **s.gtin_kwargs(data),
+        )
+        product = selectors.product_get(tenant=self.tenant, external_id=id)
+        return Response(s.ProductOutputSerializer(product).data)
+
+
+class ProductRecommendView(SortillusView):
+    @extend_schema(
+        operation_id="products_recommend",
+        request=None,
+        responses={200: s.RecommendOutputSerializer, 404: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, id: int):
+        product = selectors.product_get_by_pk(tenant=self.tenant, pk=id)
+        product = services.product_recommend_start(tenant=self.tenant, product=product)
+        return Response(
+            {
+                "message": "Recommendation process triggered successfully",
+                "product_id": product.pk,
+                "external_id": product.external_id,
+                "state": product.state,
+            }
+        )
+
+
+class CategoryListUpsertView(SortillusView):
+    @extend_schema(
+        operation_id="shop_categories_list",
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter(
+                "per_page", int, description=f"default {CATEGORY_PAGE_SIZE}, max {MAX_CATEGORY_PAGE_SIZE}"
+            ),
+            OpenApiParameter("level", int),
+            OpenApiParameter("parent_external_id", int),
+            OpenApiParameter("search", str),
+            OpenApiParameter("with_attributes", str, description="true, 1 or yes"),
+        ],
+        responses={200: s.CategoryListOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def get(self, request):
+        query = request.query_params
+        _unknown_params(query, CATEGORY_LIST_PARAMS)
+        page, per_page = _paging(query, CATEGORY_PAGE_SIZE, MAX_CATEGORY_PAGE_SIZE)
+        data = {k: query.get(k) for k in CATEGORY_LIST_PARAMS - {"page", "per_page"} if k in query}
+        categories = _filtered(CategoryFilter(data=data, queryset=selectors.category_list(tenant=self.tenant)))
+        total = categories.count()
+        rows = categories[(page - 1) * per_page : page * per_page]
+        return Response(
+            {
+                "categories": s.CategoryListItemOutputSerializer(rows, many=True).data,
+                "meta": {"current_page": page, "total_pages": math.ceil(total / per_page), "total_count": total},
+            }
+        )
+
+    @extend_schema(
+        operation_id="shop_categories_upsert",
+        request=s.CategoryUpsertInputSerializer,
+        responses={200: s.CategoryOutputSerializer, 201: s.CategoryOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+    )
+    def post(self, request):
+        body = _wrapped(request.data, "category")
+        data = _validated(s.CategoryUpsertInputSerializer, body)
+        category, created = services.category_upsert(
+            tenant=self.tenant,
+            external_id=data["external_id"],
+            name=data["name"],
+            en_name=data["en_name"],
+            en_description=data["en_description"],
+            description=(data.get("description") or "") if "description" in data else None,
+            external_parent_id=data.get("external_parent_id"),
+            parent_given="external_parent_id" in body,
+        )
+        category = selectors.category_get(tenant=self.tenant, pk=category.pk)
+        return Response(s.CategoryOutputSerializer(category).data, status=201 if created else 200)

@@ -1,0 +1,291 @@
+"""Stored embeddings and the per-tenant in-memory nearest-neighbour index.
+
+Vectors are stored per product (``ProductEmbedding``, float32 bytes) when a
+product's text changes, so building an index is one query plus a NumPy
+reshape. Each process keeps one index per tenant and rebuilds it when the
+tenant's index version (a counter in the shared cache, bumped by every
+product or category write) changes, so every web and worker process sees a
+write at once. Brute-force cosine over a float32 matrix answers in a few
+milliseconds at 100,000 products (NOTES.md), so no pgvector is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Min
+
+from catalog import embeddings, recommending
+from catalog.models import Category, Product, ProductEmbedding
+from tenants.models import Tenant
+
+_lock = threading.Lock()
+_embedders: dict[str, embeddings.Embedder] = {}
+_product_indexes: dict[str, ProductIndex] = {}
+_category_indexes: dict[str, CategoryIndex] = {}
+DESCRIPTION_CHARS = 300
+
+
+def backend_name() -> str:
+    return getattr(settings, "CATALOG_EMBEDDING_BACKEND", "hashing")
+
+
+def embedder() -> embeddings.Embedder:
+    """The configured embedder, created once per process (a sentence model is slow to load)."""
+    name = backend_name()
+    with _lock:
+        if name not in _embedders:
+            _embedders[name] = embeddings.make_embedder(
+                name,
+                dim=getattr(settings, "CATALOG_EMBEDDING_DIM", 256),
+                model_name=getattr(settings, "CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2"),
+            )
+        return _embedders[name]
+
+
+def product_text(*, name: str, brand: str, category: str, description: str) -> str:
+    """What a product is embedded from: name, brand, category and the start of the description."""
+    return " ".join(
+        part for part in (name, brand, category, embeddings.clean_text(description, DESCRIPTION_CHARS)) if part
+    )
+
+
+def _hash(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+# ---- versions (shared cache) -------------------------------------------------
+
+
+def _tenant_key(tenant: Tenant) -> str:
+    # The creation time makes the key unique even where a database reuses a deleted tenant's id.
+    return f"{tenant.pk}:{tenant.created_at.timestamp():.6f}"
+
+
+def _version_key(kind: str, tenant: Tenant) -> str:
+    return f"catalog:{kind}-index-version:{_tenant_key(tenant)}"
+
+
+def _version(kind: str, tenant: Tenant) -> int:
+    key = _version_key(kind, tenant)
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, 1, timeout=None)
+        value = cache.get(key) or 1
+    return int(value)
+
+
+def _bump(kind: str, tenant: Tenant) -> None:
+    key = _version_key(kind, tenant)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, timeout=None)
+
+
+def products_changed(tenant: Tenant) -> None:
+    """Invalidate every process's product index of the tenant (call after product writes)."""
+    _bump("product", tenant)
+
+
+def categories_changed(tenant: Tenant) -> None:
+    """Invalidate every process's category and product indexes (product texts include category names)."""
+    _bump("category", tenant)
+    _bump("product", tenant)
+
+
+# ---- product embeddings -------------------------------------------------------
+
+
+def embeddings_refresh(*, tenant: Tenant, product_ids: list[int] | None = None, missing_only: bool = False) -> int:
+    """(Re-)embed the tenant's products whose text changed since they were embedded; returns how many.
+
+    ``product_ids`` limits the work to those products (None: all of them);
+    ``missing_only`` skips products that have a vector already (writes keep those current).
+    """
+    backend = backend_name()
+    products = Product.objects.for_tenant(tenant)
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
+    if missing_only:
+        embedded = ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values("product_id")
+        products = products.exclude(pk__in=embedded)
+    rows = list(products.values_list("pk", "name", "brand", "category__en_name", "description"))
+    existing = dict(
+        ProductEmbedding.objects.for_tenant(tenant)
+        .filter(backend=backend, product_id__in=[r[0] for r in rows] if product_ids is not None else products)
+        .values_list("product_id", "text_hash")
+    )
+    todo = []
+    for pk, name, brand, category, description in rows:
+        text = product_text(name=name, brand=brand, category=category or "", description=description)
+        digest = _hash(text)
+        if existing.get(pk) != digest:
+            todo.append((pk, text, digest))
+    if not todo:
+        return 0
+    model = embedder()
+    batch = 2000
+    for start in range(0, len(todo), batch):
+        chunk = todo[start : start + batch]
+        vectors = model.embed([t[1] for t in chunk])
+        ProductEmbedding.objects.bulk_create(
+            [
+                ProductEmbedding(
+                    tenant=tenant,
+                    product_id=pk,
+                    backend=backend,
+                    dim=vectors.shape[1],
+                    vector=vectors[i].tobytes(),
+                    text_hash=digest,
+                )
+                for i, (pk, _, digest) in enumerate(chunk)
+            ],
+            update_conflicts=True,
+            unique_fields=["product", "backend"],
+            update_fields=["vector", "dim", "text_hash", "updated_at"],
+        )
+    return len(todo)
+
+
+# ---- product index ------------------------------------------------------------
+
+
+@dataclass
+class ProductIndex:
+    """Every product of a tenant as rows of arrays, plus the TF-IDF-weighted embedding matrix."""
+
+    version: int
+    ids: np.ndarray  # internal ids, int64
+    external_ids: np.ndarray
+    matrix: np.ndarray  # (n, dim) float32, rows normalised
+    idf: np.ndarray | None
+    eligible: np.ndarray  # bool: active and status "active" (may be recommended)
+    cluster: np.ndarray  # cluster id or -1
+    category: np.ndarray  # category id or -1
+    price: np.ndarray  # lowest variant price or NaN
+    keys: list[recommending.ModelKey]
+    row_of: dict[int, int] = field(default_factory=dict)
+    by_model: dict[str, list[int]] = field(default_factory=dict)
+
+    def query_vector(self, row: int) -> np.ndarray:
+        return self.matrix[row]
+
+
+def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
+    embeddings_refresh(tenant=tenant, missing_only=True)
+    backend = backend_name()
+    rows = list(
+        Product.objects.for_tenant(tenant)
+        .annotate(min_price=Min("variants__price"))
+        .order_by("pk")
+        .values_list("pk", "external_id", "active", "status", "cluster_id", "category_id", "min_price", "brand", "name")
+    )
+    vectors = dict(
+        ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values_list("product_id", "vector")
+    )
+    dim = embedder().dim
+    n = len(rows)
+    raw = np.zeros((n, dim), dtype=np.float32)
+    for i, row in enumerate(rows):
+        blob = vectors.get(row[0])
+        if blob is not None and len(blob) == dim * 4:
+            raw[i] = np.frombuffer(bytes(blob), dtype=np.float32)
+    idf = embeddings.idf_weights(raw) if backend == "hashing" and n else None
+    index = ProductIndex(
+        version=version,
+        ids=np.array([r[0] for r in rows], dtype=np.int64),
+        external_ids=np.array([r[1] for r in rows], dtype=np.int64),
+        matrix=embeddings.tfidf(raw, idf),
+        idf=idf,
+        eligible=np.array([bool(r[2]) and r[3] == "active" for r in rows], dtype=bool),
+        cluster=np.array([r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64),
+        category=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
+        price=np.array([float(r[6]) if r[6] is not None else np.nan for r in rows], dtype=np.float64),
+        keys=[recommending.model_key(r[7], r[8]) for r in rows],
+    )
+    index.row_of = {int(pk): i for i, pk in enumerate(index.ids)}
+    for i, key in enumerate(index.keys):
+        index.by_model.setdefault(key.key, []).append(i)
+    return index
+
+
+def product_index(tenant: Tenant) -> ProductIndex:
+    """The tenant's product index, rebuilt only when a write has changed the tenant's products."""
+    version = _version("product", tenant)
+    current = _product_indexes.get(_tenant_key(tenant))
+    if current is not None and current.version == version:
+        return current
+    built = _build_product_index(tenant, version)
+    _product_indexes[_tenant_key(tenant)] = built
+    return built
+
+
+# ---- category index -----------------------------------------------------------
+
+
+@dataclass
+class CategoryIndex:
+    version: int
+    ids: np.ndarray
+    matrix: np.ndarray
+    idf: np.ndarray | None
+    leaf: np.ndarray  # bool
+    ancestors: list[list[int]]  # row indexes of each row's ancestors
+    full_external_ids: list[str]
+
+
+def category_text(path: list[str], en_name: str, en_description: str) -> str:
+    return " ".join([*path, en_name, en_name, en_description])  # the name twice: it says most about the node
+
+
+def _build_category_index(tenant: Tenant, version: int) -> CategoryIndex:
+    rows = list(
+        Category.objects.for_tenant(tenant)
+        .order_by("pk")
+        .values_list("pk", "parent_id", "en_name", "en_description", "full_external_id")
+    )
+    row_of = {r[0]: i for i, r in enumerate(rows)}
+    parent_row = [row_of.get(r[1]) if r[1] is not None else None for r in rows]
+    ancestors: list[list[int]] = []
+    for i in range(len(rows)):
+        chain, seen, p = [], {i}, parent_row[i]
+        while p is not None and p not in seen:  # cycles are refused on write; guard anyway
+            chain.append(p)
+            seen.add(p)
+            p = parent_row[p]
+        ancestors.append(chain)
+    has_child = {p for p in parent_row if p is not None}
+    texts = [category_text([rows[a][2] for a in reversed(ancestors[i])], r[2], r[3]) for i, r in enumerate(rows)]
+    raw = embedder().embed(texts) if rows else np.zeros((0, embedder().dim), dtype=np.float32)
+    idf = embeddings.idf_weights(raw) if backend_name() == "hashing" and rows else None
+    return CategoryIndex(
+        version=version,
+        ids=np.array([r[0] for r in rows], dtype=np.int64),
+        matrix=embeddings.tfidf(raw, idf),
+        idf=idf,
+        leaf=np.array([i not in has_child for i in range(len(rows))], dtype=bool),
+        ancestors=ancestors,
+        full_external_ids=[r[4] for r in rows],
+    )
+
+
+def category_index(tenant: Tenant) -> CategoryIndex:
+    """The tenant's category index (categories embedded from path, en_name and en_description)."""
+    version = _version("category", tenant)
+    current = _category_indexes.get(_tenant_key(tenant))
+    if current is not None and current.version == version:
+        return current
+    built = _build_category_index(tenant, version)
+    _category_indexes[_tenant_key(tenant)] = built
+    return built
+
+
+def embed_query(text: str, idf: np.ndarray | None) -> np.ndarray:
+    """One text as a query vector in an index's space (same IDF weighting as the index rows)."""
+    return embeddings.tfidf(embedder().embed([text]), idf)[0]

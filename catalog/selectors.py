@@ -1,0 +1,72 @@
+"""Reads of the catalog: every query starts from the tenant."""
+
+from __future__ import annotations
+
+from django.db.models import F, Max, Prefetch, QuerySet
+
+from apikeys.exceptions import NotFound
+from catalog.models import Category, CategoryAttribute, Product, Recommendation
+from tenants.models import Tenant
+
+MAX_ID = 2**63 - 1
+
+
+def product_list(*, tenant: Tenant) -> QuerySet[Product]:
+    """Products newest-updated first, with what a list row shows in the same query."""
+    return (
+        Product.objects.for_tenant(tenant)
+        .select_related("category", "cluster__canonical")
+        .only(
+            "pk",
+            "external_id",
+            "state",
+            "updated_at",
+            "created_at",
+            "category__full_external_id",
+            "cluster__canonical_id",
+            "cluster__canonical__external_id",
+        )
+        .order_by("-updated_at", "-id")
+    )
+
+
+def _detail(tenant: Tenant) -> QuerySet[Product]:
+    recs = Recommendation.objects.select_related("recommended").only(
+        "product_id", "recommended__external_id", "explanation", "reason_json", "position"
+    )
+    return (
+        Product.objects.for_tenant(tenant)
+        .select_related("category", "cluster__canonical")
+        .prefetch_related(Prefetch("recommendations", queryset=recs.order_by("position")))
+    )
+
+
+def product_get(*, tenant: Tenant, external_id: int) -> Product:
+    """The tenant's product with this external id (404 "Product not found" otherwise)."""
+    product = _detail(tenant).filter(external_id=external_id).first() if 0 < external_id <= MAX_ID else None
+    if product is None:
+        raise NotFound("Product not found")
+    return product
+
+
+def product_get_by_pk(*, tenant: Tenant, pk: int) -> Product:
+    """The tenant's product with this internal id (``sortillus_id``)."""
+    product = _detail(tenant).filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+    if product is None:
+        raise NotFound("Product not found")
+    return product
+
+
+def category_list(*, tenant: Tenant) -> QuerySet[Category]:
+    """Categories by their newest attribute (those without attributes last, by updated_at), then id."""
+    attributes = CategoryAttribute.objects.prefetch_related("options").order_by("-created_at", "-id")
+    return (
+        Category.objects.for_tenant(tenant)
+        .annotate(last_attribute_created_at=Max("attributes__created_at"))
+        .prefetch_related(Prefetch("attributes", queryset=attributes))
+        .order_by(F("last_attribute_created_at").desc(nulls_last=True), "-updated_at", "-id")
+    )
+
+
+def category_get(*, tenant: Tenant, pk: int) -> Category:
+    return Category.objects.for_tenant(tenant).select_related("parent").get(pk=pk)

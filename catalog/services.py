@@ -1,0 +1,524 @@
+"""Writes to the product master: products, GTINs, duplicate clusters, categories, states, sales rollups.
+
+Every function takes ``tenant=`` (or rows already loaded from it), is
+keyword-only and atomic. Other apps call ``daily_sales_rollup`` after writing
+orders of their own and read the rows these functions write.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apikeys.exceptions import ValidationFailed
+from catalog import duplicates, index
+from catalog.exceptions import InvalidTransition, RecommendationRefused
+from catalog.gtin import Gtin
+from catalog.models import (
+    Category,
+    DailySales,
+    DuplicateCluster,
+    OrderLine,
+    Product,
+    ProductGtin,
+    ProductState,
+    ProductTransition,
+    Variant,
+)
+from tenants.models import Tenant
+
+S = ProductState
+
+# The product state machine (Sortillus AASM states): event -> (allowed from-states, to-state).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    # A product gets a category (assigned or suggested): it is ready for recommendations.
+    "categorize": (frozenset({S.NEW}), S.READY),
+    # Recommendations may be (re)computed from any resting state, not while a computation runs.
+    "recommend": (frozenset({S.NEW, S.READY, S.RECOMMENDED, S.ERROR}), S.RECOMMENDING),
+    "recommendations_done": (frozenset({S.RECOMMENDING}), S.RECOMMENDED),
+    "fail": (frozenset({S.RECOMMENDING}), S.ERROR),
+}
+
+
+def can_transition(product: Product, event: str) -> bool:
+    return product.state in TRANSITIONS[event][0]
+
+
+def product_transition(*, product: Product, event: str, reason: str = "", save: bool = True) -> Product:
+    """Apply ``event`` to ``product`` (raises InvalidTransition when its state forbids it) and log it."""
+    allowed, target = TRANSITIONS[event]
+    if product.state not in allowed:
+        raise InvalidTransition(event, product.state)
+    now = timezone.now()
+    ProductTransition.objects.create(
+        tenant_id=product.tenant_id,
+        product=product,
+        from_state=product.state,
+        to_state=target,
+        event=event,
+        reason=reason[:2000],
+        at=now,
+    )
+    product.state = target
+    product.state_changed_at = now
+    if save:
+        product.save(update_fields=["state", "state_changed_at", "updated_at"])
+    return product
+
+
+# ---- GTINs and duplicate clusters ----------------------------------------------------------------
+
+
+def _gtins_write(product: Product, codes: dict[str, bool], primary: str) -> None:
+    """Replace the product's GTIN rows: ``codes`` maps normalised code -> restricted, in order."""
+    ProductGtin.objects.filter(product=product).delete()
+    rows, position = [], 1
+    for code, restricted in codes.items():
+        if code == primary:
+            pos = 0
+        else:
+            pos, position = position, position + 1
+        rows.append(
+            ProductGtin(tenant_id=product.tenant_id, product=product, gtin=code, position=pos, restricted=restricted)
+        )
+    ProductGtin.objects.bulk_create(rows)
+    product.gtin = primary
+
+
+def product_gtins_set(*, product: Product, gtin: Gtin | str | None, gtins: list[Gtin] | None) -> bool:
+    """Apply the Sortillus ``gtin``/``gtins`` rules; True when the product's GTINs changed.
+
+    ``gtins`` (when given) replaces the whole list, ``[]`` clears it; ``gtin``
+    (when given) is the primary and wins over the first of ``gtins``; ``""``
+    clears the primary. None means "not given".
+    """
+    if gtin is None and gtins is None:
+        return False
+    current = dict(ProductGtin.objects.filter(product=product).order_by("position").values_list("gtin", "restricted"))
+    before = (product.gtin, sorted(current))
+    codes = {g.normalised: g.restricted for g in gtins} if gtins is not None else dict(current)
+    primary = product.gtin
+    if isinstance(gtin, Gtin):
+        primary = gtin.normalised
+        codes = {gtin.normalised: gtin.restricted, **{c: r for c, r in codes.items() if c != gtin.normalised}}
+    elif gtin == "":
+        if gtins is None:
+            codes.pop(primary, None)
+        primary = ""
+    else:
+        primary = next(iter(codes), "")
+    if before == (primary, sorted(codes)):
+        return False
+    _gtins_write(product, codes, primary)
+    product.save(update_fields=["gtin", "updated_at"])
+    return True
+
+
+def _component(tenant: Tenant, seeds: set[int]) -> set[int]:
+    """Every product connected to ``seeds`` by a shared GTIN, a current cluster or an explicit link."""
+    found = set(seeds)
+    frontier = set(seeds)
+    for _ in range(20):  # bounded: components are small; a pathological chain stops growing here
+        if not frontier:
+            break
+        codes = set(
+            ProductGtin.objects.for_tenant(tenant).filter(product_id__in=frontier).values_list("gtin", flat=True)
+        )
+        linked = (
+            Product.objects.for_tenant(tenant).filter(pk__in=frontier).values_list("cluster_id", "canonical_link_id")
+        )
+        clusters = {c for c, _ in linked if c}
+        targets = {t for _, t in linked if t}
+        more = set(ProductGtin.objects.for_tenant(tenant).filter(gtin__in=codes).values_list("product_id", flat=True))
+        more |= set(
+            Product.objects.for_tenant(tenant)
+            .filter(Q(cluster_id__in=clusters) | Q(canonical_link_id__in=frontier) | Q(pk__in=targets))
+            .values_list("pk", flat=True)
+        )
+        frontier = more - found
+        found |= more
+    return found
+
+
+def clusters_refresh(*, tenant: Tenant, product_ids: Iterable[int]) -> None:
+    """Recompute the duplicate clusters that contain ``product_ids`` (union-find over shared GTINs).
+
+    Two products sharing a valid normalised GTIN or linked
+    explicitly are one cluster; an explicitly chosen canonical survives, else
+    the most complete, then the oldest record is canonical.
+    """
+    ids = _component(tenant, set(product_ids))
+    if not ids:
+        return
+    rows = list(
+        Product.objects.for_tenant(tenant)
+        .filter(pk__in=ids)
+        .values_list("pk", "created_at", "description", "image", "brand", "canonical_link_id", "cluster_id")
+    )
+    gtins: dict[int, set[str]] = {pk: set() for pk in ids}
+    for pk, code in ProductGtin.objects.for_tenant(tenant).filter(product_id__in=ids).values_list("product_id", "gtin"):
+        # A GTIN-14 pack (indicator 1-8) normalises to a different code than its base item, so it is
+        # never merged with the item; two listings of the same pack do share the code and cluster.
+        gtins[pk].add(code)
+    records = {
+        r[0]: duplicates.Record(
+            id=r[0],
+            gtins=frozenset(gtins[r[0]]),
+            created_at=r[1],
+            has_description=bool(r[2]),
+            has_image=bool(r[3]),
+            has_brand=bool(r[4]),
+            links=frozenset({r[5]} if r[5] else ()),
+        )
+        for r in rows
+    }
+    old_cluster = {r[0]: r[6] for r in rows}
+    clusters = {
+        c.pk: c for c in DuplicateCluster.objects.for_tenant(tenant).filter(pk__in=set(old_cluster.values()) - {None})
+    }
+    used: set[int] = set()
+    new_cluster: dict[int, int | None] = {}
+    now = timezone.now()
+    for members in duplicates.groups(records.values()):
+        explicit = None
+        for pk in members:
+            c = clusters.get(old_cluster[pk])
+            if c is not None and c.canonical_explicit and c.canonical_id in members:
+                explicit = c.canonical_id
+                break
+        if len(members) == 1 and explicit is None:
+            new_cluster[members[0]] = None
+            continue
+        counts = Counter(
+            old_cluster[pk] for pk in members if old_cluster[pk] in clusters and old_cluster[pk] not in used
+        )
+        if counts:
+            cluster = clusters[min(counts, key=lambda c: (-counts[c], c))]
+        else:
+            cluster = DuplicateCluster.objects.create(tenant=tenant)
+            clusters[cluster.pk] = cluster
+        used.add(cluster.pk)
+        canonical = duplicates.pick_canonical([records[pk] for pk in members], explicit)
+        if cluster.canonical_id != canonical or cluster.canonical_explicit != (explicit is not None):
+            cluster.canonical_id = canonical
+            cluster.canonical_explicit = explicit is not None
+            cluster.save(update_fields=["canonical", "canonical_explicit", "updated_at"])
+        for pk in members:
+            new_cluster[pk] = cluster.pk
+    changed = [pk for pk, c in new_cluster.items() if old_cluster[pk] != c]
+    if changed:
+        objs = [Product(pk=pk, cluster_id=new_cluster[pk], updated_at=now) for pk in changed]
+        Product.objects.bulk_update(objs, ["cluster_id", "updated_at"], batch_size=500)
+    stale = set(clusters) - used
+    if stale:
+        DuplicateCluster.objects.for_tenant(tenant).filter(pk__in=stale).delete()
+
+
+def product_canonical_set(*, tenant: Tenant, product: Product, canonical: Product) -> None:
+    """Make ``canonical`` the explicit canonical of ``product``'s cluster (joining them if needed)."""
+    if canonical.pk != product.pk:
+        product.canonical_link = canonical
+        product.save(update_fields=["canonical_link", "updated_at"])
+    clusters_refresh(tenant=tenant, product_ids=[product.pk, canonical.pk])
+    canonical.refresh_from_db(fields=["cluster"])
+    cluster = canonical.cluster
+    if cluster is None:
+        cluster = DuplicateCluster.objects.create(tenant=tenant)
+        Product.objects.filter(pk=canonical.pk).update(cluster=cluster, updated_at=timezone.now())
+    cluster.canonical = canonical
+    cluster.canonical_explicit = True
+    cluster.save(update_fields=["canonical", "canonical_explicit", "updated_at"])
+
+
+# ---- products ----------------------------------------------------------------------------------
+
+
+def category_find(*, tenant: Tenant, ref: str) -> Category | None:
+    """A category by full external id ("L4_2345"), then by external id ("2345")."""
+    categories = Category.objects.for_tenant(tenant)
+    found = categories.filter(full_external_id=ref).order_by("pk").first()
+    if found is None and ref.isascii() and ref.isdigit() and 0 < int(ref) < 2**63:
+        found = categories.filter(external_id=int(ref)).first()
+    return found
+
+
+def _after_text_change(tenant: Tenant, product: Product, *, suggest: bool) -> None:
+    index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
+    transaction.on_commit(lambda: index.products_changed(tenant))
+    if suggest and product.category_id is None:
+        from catalog import tasks  # tasks import services
+
+        pk = product.pk
+        transaction.on_commit(lambda: tasks.product_category_suggest.delay(pk))
+
+
+@transaction.atomic
+def product_create(
+    *,
+    tenant: Tenant,
+    external_id: int,
+    name: str,
+    description: str = "",
+    image: str = "",
+    suggested_category_name: str = "",
+    brand: str = "",
+    active: bool = True,
+    gtin: Gtin | str | None = None,
+    gtins: list[Gtin] | None = None,
+) -> Product:
+    """Create a product (Sortillus POST /products); its category is then suggested in the background."""
+    if Product.objects.for_tenant(tenant).filter(external_id=external_id).exists():
+        raise ValidationFailed("Validation failed", {"id": ["has already been taken"]})
+    product = Product(
+        tenant=tenant,
+        external_id=external_id,
+        name=name,
+        description=description,
+        image=image,
+        suggested_category_name=suggested_category_name,
+        brand=brand,
+        active=active,
+    )
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:  # a concurrent create of the same id won the race
+        raise ValidationFailed("Validation failed", {"id": ["has already been taken"]}) from exc
+    if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
+        clusters_refresh(tenant=tenant, product_ids=[product.pk])
+    _after_text_change(tenant, product, suggest=True)
+    return product
+
+
+_TEXT_FIELDS = ("name", "description", "brand", "suggested_category_name")
+
+
+@transaction.atomic
+def product_update(
+    *,
+    tenant: Tenant,
+    product: Product,
+    fields: dict,
+    category_ref: str | None = None,
+    gtin: Gtin | str | None = None,
+    gtins: list[Gtin] | None = None,
+    make_canonical: bool = False,
+    canonical_ref: int | None = None,
+) -> Product:
+    """Change only the given fields of a product (Sortillus PATCH /products/:id).
+
+    ``fields`` holds plain attributes (name, description, image, brand,
+    suggested_category_name, active); the category and canonical product are
+    given as references and looked up inside the tenant (422 when missing).
+    """
+    product = Product.objects.select_for_update().get(pk=product.pk, tenant=tenant)
+    errors: dict[str, list[str]] = {}
+    category = None
+    if category_ref is not None:
+        category = category_find(tenant=tenant, ref=category_ref)
+        if category is None:
+            errors["category_id"] = ["Category not found"]
+    canonical = None
+    if canonical_ref is not None:
+        canonical = Product.objects.for_tenant(tenant).filter(external_id=canonical_ref).first()
+        if canonical is None:
+            errors["external_canonical_product_id"] = ["Product not found"]
+    if errors:
+        raise ValidationFailed("Validation failed", errors)
+
+    text_changed = any(k in _TEXT_FIELDS and getattr(product, k) != v for k, v in fields.items())
+    for key, value in fields.items():
+        setattr(product, key, value)
+    if category is not None and category.pk != product.category_id:
+        product.category = category
+        product.category_score = None  # assigned by the shop, not suggested
+        product.category_suggestions = []
+        text_changed = True
+    if category is not None and can_transition(product, "categorize"):
+        product_transition(product=product, event="categorize", reason="category assigned", save=False)
+    product.save()
+    if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
+        clusters_refresh(tenant=tenant, product_ids=[product.pk])
+    if canonical is not None:
+        product_canonical_set(tenant=tenant, product=product, canonical=canonical)
+    elif make_canonical:
+        product_canonical_set(tenant=tenant, product=product, canonical=product)
+    if text_changed:
+        _after_text_change(tenant, product, suggest=True)
+    else:
+        transaction.on_commit(lambda: index.products_changed(tenant))
+    return product
+
+
+@transaction.atomic
+def product_recommend_start(*, tenant: Tenant, product: Product) -> Product:
+    """Move a product to ``recommending_products`` and enqueue the computation (after commit)."""
+    from catalog import tasks
+
+    if not tenant.should_recommend_products:
+        raise RecommendationRefused(
+            "should_recommend_products", "Recommendations are disabled for this shop (should_recommend_products)"
+        )
+    product = Product.objects.select_for_update().get(pk=product.pk, tenant=tenant)
+    if not can_transition(product, "recommend"):
+        raise RecommendationRefused("state", f"Cannot recommend products for a product in state '{product.state}'")
+    product_transition(product=product, event="recommend", reason="requested through the API", save=False)
+    product.last_error = ""
+    product.save(update_fields=["state", "state_changed_at", "last_error", "updated_at"])
+    pk = product.pk
+    transaction.on_commit(lambda: tasks.product_recommend.delay(pk))
+    return product
+
+
+@transaction.atomic
+def product_recommend_fail(*, product_id: int, reason: str) -> None:
+    """Record a failed recommendation computation: the product goes to ``error`` with the reason."""
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None or not can_transition(product, "fail"):
+        return
+    product_transition(product=product, event="fail", reason=reason, save=False)
+    product.last_error = reason[:2000]
+    product.save(update_fields=["state", "state_changed_at", "last_error", "updated_at"])
+
+
+# ---- categories ---------------------------------------------------------------------------------
+
+
+def _descendants(category: Category) -> list[Category]:
+    out, frontier = [], [category.pk]
+    seen = {category.pk}
+    while frontier:
+        children = list(Category.objects.filter(tenant_id=category.tenant_id, parent_id__in=frontier))
+        children = [c for c in children if c.pk not in seen]
+        seen.update(c.pk for c in children)
+        out.extend(children)
+        frontier = [c.pk for c in children]
+    return out
+
+
+@transaction.atomic
+def category_upsert(
+    *,
+    tenant: Tenant,
+    external_id: int,
+    name: str,
+    en_name: str,
+    en_description: str,
+    description: str | None = None,
+    external_parent_id: int | None = None,
+    parent_given: bool = False,
+) -> tuple[Category, bool]:
+    """Create or update a category by external id; returns (category, created).
+
+    The level follows the parent chain and ``full_external_id`` is
+    ``L{level}_{external_id}``; descendants follow a level change. A parent
+    that is missing, or that would make the category its own ancestor, is refused.
+    """
+    categories = Category.objects.for_tenant(tenant)
+    category = categories.select_for_update().filter(external_id=external_id).first()
+    created = category is None
+    parent = None
+    if external_parent_id is not None:
+        parent = categories.filter(external_id=external_parent_id).first()
+        if parent is None:
+            raise ValidationFailed("Validation failed", {"external_parent_id": ["Parent category not found"]})
+        if not created:
+            node, seen = parent, set()
+            while node is not None and node.pk not in seen:
+                if node.pk == category.pk:
+                    raise ValidationFailed(
+                        "Validation failed", {"external_parent_id": ["would make the category its own ancestor"]}
+                    )
+                seen.add(node.pk)
+                node = node.parent
+    if created:
+        category = Category(tenant=tenant, external_id=external_id)
+    category.name = name
+    category.en_name = en_name
+    category.en_description = en_description
+    if description is not None:
+        category.description = description
+    if external_parent_id is not None or parent_given or created:
+        category.parent = parent
+    old_level = category.level if not created else None
+    category.level = category.parent.level + 1 if category.parent_id else 1
+    category.full_external_id = f"L{category.level}_{category.external_id}"
+    category.save()
+    if old_level is not None and old_level != category.level:
+        moved = _descendants(category)
+        levels = {category.pk: category.level}
+        for child in moved:  # breadth-first, so a parent's level is known before its children's
+            child.level = levels[child.parent_id] + 1
+            child.full_external_id = f"L{child.level}_{child.external_id}"
+            levels[child.pk] = child.level
+        Category.objects.bulk_update(moved, ["level", "full_external_id"], batch_size=500)
+        Category.objects.filter(pk__in=[c.pk for c in moved]).update(updated_at=timezone.now())
+    transaction.on_commit(lambda: index.categories_changed(tenant))
+    return category, created
+
+
+# ---- sales rollup -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> int:
+    """Recompute the daily sales of the given (variant id, UTC date) pairs from their order lines.
+
+    Idempotent: the rows of the pairs are deleted and rebuilt from the
+    non-cancelled order lines, so running it twice changes nothing. Returns the
+    number of rows written. Revenue is net of line discounts.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return 0
+    variant_ids = sorted({v for v, _ in pairs})
+    days = {d for _, d in pairs}
+    written = 0
+    for start in range(0, len(variant_ids), 5000):
+        chunk = variant_ids[start : start + 5000]
+        in_chunk = set(chunk)
+        wanted = {(v, d) for v, d in pairs if v in in_chunk}
+        DailySales.objects.for_tenant(tenant).filter(variant_id__in=chunk, date__in=days).delete()
+        lo = datetime.combine(min(days), time.min, tzinfo=UTC)
+        hi = datetime.combine(max(days), time.min, tzinfo=UTC) + timedelta(days=1)
+        money = DecimalField(max_digits=14, decimal_places=2)
+        rows = (
+            OrderLine.objects.for_tenant(tenant)
+            .filter(
+                variant_id__in=chunk,
+                order__cancelled_at__isnull=True,
+                order__created_at__gte=lo,
+                order__created_at__lt=hi,
+            )
+            .annotate(day=TruncDate("order__created_at", tzinfo=UTC))
+            .values("variant_id", "day")
+            .annotate(
+                units=Sum("quantity"),
+                gross=Sum(ExpressionWrapper(F("price") * F("quantity"), output_field=money)),
+                discount=Sum("total_discount"),
+            )
+        )
+        product_of = dict(Variant.objects.for_tenant(tenant).filter(pk__in=chunk).values_list("pk", "product_id"))
+        objs = [
+            DailySales(
+                tenant=tenant,
+                product_id=product_of[r["variant_id"]],
+                variant_id=r["variant_id"],
+                date=r["day"],
+                units=r["units"],
+                revenue=(Decimal(r["gross"]) - Decimal(r["discount"])).quantize(Decimal("0.01")),
+                discount=Decimal(r["discount"]).quantize(Decimal("0.01")),
+            )
+            for r in rows
+            if (r["variant_id"], r["day"]) in wanted and r["variant_id"] in product_of
+        ]
+        DailySales.objects.bulk_create(objs, batch_size=1000)
+        written += len(objs)
+    return written

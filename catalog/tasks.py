@@ -1,0 +1,44 @@
+"""Celery tasks of the catalog: thin wrappers over services, safe to run twice.
+
+A recommendation task that fails for good leaves its product in ``error``
+with the reason; transient database errors are retried with backoff first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from catalog import recommendations, services
+
+log = logging.getLogger("catalog.tasks")
+TRANSIENT = (OperationalError, InterfaceError)
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def product_recommend(self, product_id: int) -> bool:
+    """Compute the recommendations of a product that is ``recommending_products``."""
+    try:
+        return recommendations.product_recommendations_compute(product_id=product_id)
+    except TRANSIENT as exc:
+        if self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        services.product_recommend_fail(product_id=product_id, reason=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        # Not transient: retrying would fail the same way. Record it so the product is never stuck.
+        log.exception("recommendations failed for product %s", product_id)
+        services.product_recommend_fail(product_id=product_id, reason=f"{type(exc).__name__}: {exc}")
+    return False
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def product_category_suggest(self, product_ids: list[int] | int) -> int:
+    """Suggest (and above the threshold assign) categories for uncategorised products."""
+    ids = [product_ids] if isinstance(product_ids, int) else list(product_ids)
+    try:
+        return recommendations.product_category_suggest(product_ids=ids)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc

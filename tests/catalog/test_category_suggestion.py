@@ -1,0 +1,132 @@
+"""Category suggestion: products matched to leaf categories by embedding similarity."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog import recommendations
+from catalog.models import Product
+from tests import factories
+from tests.catalog.conftest import make_category
+
+pytestmark = pytest.mark.django_db
+
+# root -> leaves (name, description); products are (name, description, suggested category name, leaf)
+TAXONOMY = {
+    "Apparel": [
+        ("T-Shirts", "Cotton t-shirts and tees, short sleeve tops"),
+        ("Jeans", "Denim jeans and trousers"),
+        ("Dresses", "Summer dresses, maxi and midi dresses"),
+    ],
+    "Footwear": [
+        ("Running Shoes", "Running shoes, trainers and sneakers for road and trail"),
+        ("Boots", "Leather boots, hiking boots and winter boots"),
+        ("Sandals", "Sandals, flip flops and slides"),
+    ],
+    "Kitchen": [
+        ("Cookware", "Pans, frying pans, skillets, pots and saucepans"),
+        ("Knives", "Kitchen knives, chef knives and knife sets"),
+        ("Coffee", "Coffee makers, espresso machines and coffee grinders"),
+    ],
+    "Garden": [
+        ("Plants", "Indoor plants, seeds, bulbs and flowers"),
+        ("Garden Tools", "Shovels, rakes, pruning shears and hoses"),
+        ("Outdoor Furniture", "Garden chairs, patio tables and loungers"),
+    ],
+}
+PRODUCTS = [
+    ("Organic cotton tee", "Soft short sleeve t-shirt", "", "T-Shirts"),
+    ("Graphic tee black", "", "t-shirts", "T-Shirts"),
+    ("Slim fit denim jeans", "Stretch denim", "", "Jeans"),
+    ("Straight leg jeans", "", "Jeans", "Jeans"),
+    ("Floral maxi dress", "Light summer dress", "", "Dresses"),
+    ("Midi wrap dress", "", "dresses", "Dresses"),
+    ("Trail running shoe", "Grippy trainers for trail runs", "", "Running Shoes"),
+    ("Road racing sneaker", "", "running shoes", "Running Shoes"),
+    ("Leather hiking boot", "Waterproof boots", "", "Boots"),
+    ("Winter snow boots", "", "boots", "Boots"),
+    ("Beach flip flops", "Rubber sandals", "", "Sandals"),
+    ("Cast iron skillet", "Pre-seasoned frying pan", "", "Cookware"),
+    ("Stainless saucepan", "", "cookware", "Cookware"),
+    ("Chef knife 20cm", "Forged kitchen knife", "", "Knives"),
+    ("Espresso machine", "15 bar coffee maker", "", "Coffee"),
+    ("Burr coffee grinder", "", "coffee", "Coffee"),
+    ("Tulip bulbs pack", "Spring flowers", "", "Plants"),
+    ("Pruning shears", "Bypass shears for roses", "", "Garden Tools"),
+    ("Garden hose 30m", "", "garden tools", "Garden Tools"),
+    ("Teak patio table", "Outdoor dining table", "", "Outdoor Furniture"),
+]
+
+
+@pytest.fixture
+def taxonomy(tenant_a):
+    leaves, ext = {}, 1
+    for root_name, children in TAXONOMY.items():
+        root = make_category(tenant_a, ext, root_name, description=f"{root_name} products")
+        ext += 1
+        for name, description in children:
+            leaves[name] = make_category(tenant_a, ext, name, parent=root, description=description)
+            ext += 1
+    return leaves
+
+
+def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy):
+    products = [
+        (factories.product(tenant_a, name=n, description=d, suggested_category_name=s), leaf)
+        for n, d, s, leaf in PRODUCTS
+    ]
+    recommendations.product_category_suggest(product_ids=[p.pk for p, _ in products])
+    correct = assigned = wrong = 0
+    for product, leaf in products:
+        product.refresh_from_db()
+        top = product.category_suggestions[0]["category_id"] if product.category_suggestions else None
+        correct += top == taxonomy[leaf].pk
+        assigned += product.category_id is not None
+        wrong += product.category_id is not None and product.category_id != taxonomy[leaf].pk
+    assert correct / len(products) >= 0.85, correct
+    assert assigned / len(products) >= 0.75 and wrong == 0, (assigned, wrong)
+
+
+def test_assigned_category_keeps_its_score_and_makes_the_product_ready(tenant_a, taxonomy):
+    product = factories.product(tenant_a, name="Trail running shoe", suggested_category_name="running shoes")
+    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 1
+    product.refresh_from_db()
+    assert product.category == taxonomy["Running Shoes"]
+    assert product.category_score >= recommendations.category_threshold()[0]
+    assert product.state == "ready" and product.transitions.get().event == "categorize"
+    assert len(product.category_suggestions) == 3
+
+
+def test_below_threshold_keeps_suggestions_only(tenant_a, taxonomy, settings):
+    settings.CATALOG_CATEGORY_THRESHOLD = 0.99
+    product = factories.product(tenant_a, name="Trail running shoe")
+    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 0
+    product.refresh_from_db()
+    assert product.category is None and product.state == "new"
+    assert product.category_suggestions[0]["full_external_id"] == taxonomy["Running Shoes"].full_external_id
+
+
+def test_a_shops_own_category_is_never_overwritten(tenant_a, taxonomy):
+    product = factories.product(tenant_a, name="Trail running shoe", category=taxonomy["Plants"])
+    recommendations.product_category_suggest(product_ids=[product.pk])
+    product.refresh_from_db()
+    assert product.category == taxonomy["Plants"]
+
+
+def test_suggestion_only_uses_the_products_tenant(tenant_a, tenant_b, taxonomy):
+    product = factories.product(tenant_b, name="Trail running shoe", suggested_category_name="running shoes")
+    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 0
+    product.refresh_from_db()
+    assert product.category is None and product.category_suggestions == []
+
+
+def test_created_product_gets_its_category_through_the_task(
+    sortillus, tenant_a, taxonomy, django_capture_on_commit_callbacks, eager_tasks
+):
+    body = {"product": {"id": 6, "name": "Cast iron skillet", "suggested_category_name": "cookware"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sortillus.post("/api/v3/products", body, format="json").status_code == 201
+    data = sortillus.get("/api/v3/products/6").json()
+    assert data["category_external_id"] == taxonomy["Cookware"].full_external_id
+    assert data["state"] == "ready"
+    assert Product.objects.get(tenant=tenant_a, external_id=6).category_score > 0
