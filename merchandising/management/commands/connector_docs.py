@@ -31,8 +31,9 @@ class Command(BaseCommand):
             recipe = Recipe.objects.for_tenant(shop).order_by("id").first()
             option = (
                 ProductOption.objects.for_tenant(shop)
-                .filter(external_id__isnull=False, sort_rule__isnull=False)
+                .filter(external_id__isnull=False, product__variants__isnull=False)
                 .select_related("product")
+                .order_by("product__external_id", "position")
                 .first()
             )
             if len(collections) == 2 and recipe and option:
