@@ -216,13 +216,30 @@ def http_bench(env: dict[str, str], ids: dict, seconds: int) -> list[HttpResult]
         server.wait(timeout=30)
 
 
+# Data sizes per engine benchmark: the sizes, and a quick variant for a smoke run.
+ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
+    "catalog_bench.py": {
+        "full": ["--products", "100000", "--orders", "100000"],
+        "quick": ["--products", "5000", "--orders", "5000", "--sample", "50"],
+    },
+    "merchandising_bench.py": {
+        "full": ["--products", "10000", "--lines", "1000000"],
+        "quick": ["--products", "2000", "--lines", "100000", "--requests", "50"],
+    },
+    "pricing_bench.py": {
+        "full": ["--products", "100000", "--competitors", "5", "--observations", "1000000"],
+        "quick": ["--products", "5000", "--competitors", "5", "--observations", "50000", "--requests", "50"],
+    },
+}
+
+
 def engine_benches(env: dict[str, str], quick: bool) -> list[tuple[str, str]]:
     sections = []
     for script in sorted((ROOT / "bench").glob("*_bench.py")):
         print(f"running {script.name}", flush=True)
-        args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+        args = [sys.executable, str(script), *ENGINE_ARGS.get(script.name, {}).get("quick" if quick else "full", [])]
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
-        text = proc.stdout.strip() or "(no output)"
+        text = f"`{' '.join(['python', *args[1:]]).replace(str(ROOT) + '/', '')}`\n\n```\n{proc.stdout.strip()}\n```"
         if proc.returncode != 0:
             text += f"\n\nFAILED (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-2000:]}\n```"
         sections.append((script.name, text))
