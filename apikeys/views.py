@@ -40,7 +40,7 @@ def rate_limit_headers(spec: SurfaceSpec, decision: Decision, window: int) -> di
         reset = datetime.fromtimestamp(reset_epoch, UTC).isoformat().replace("+00:00", "Z")
     else:
         reset = str(reset_epoch)
-    seconds_left = max(0, reset_epoch - math.floor(datetime.now(UTC).timestamp()))
+    seconds_left = max(0, math.ceil(decision.reset_at - datetime.now(UTC).timestamp()))
     return {
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),
