@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.exceptions import ValidationFailed
@@ -25,6 +24,7 @@ from catalog.models import (
     Category,
     DailySales,
     DuplicateCluster,
+    Order,
     OrderLine,
     Product,
     ProductGtin,
@@ -486,38 +486,43 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
         in_chunk = set(chunk)
         wanted = {(v, d) for v, d in pairs if v in in_chunk}
         DailySales.objects.for_tenant(tenant).filter(variant_id__in=chunk, date__in=days).delete()
-        lo = datetime.combine(min(days), time.min, tzinfo=UTC)
-        hi = datetime.combine(max(days), time.min, tzinfo=UTC) + timedelta(days=1)
-        money = DecimalField(max_digits=14, decimal_places=2)
-        rows = (
+        # Two index-driven reads aggregated here instead of one join: a join's plan depends on
+        # statistics that lag far behind right after a bulk order import (quadratic nested loops).
+        lines = list(
             OrderLine.objects.for_tenant(tenant)
-            .filter(
-                variant_id__in=chunk,
-                order__cancelled_at__isnull=True,
-                order__created_at__gte=lo,
-                order__created_at__lt=hi,
-            )
-            .annotate(day=TruncDate("order__created_at", tzinfo=UTC))
-            .values("variant_id", "day")
-            .annotate(
-                units=Sum("quantity"),
-                gross=Sum(ExpressionWrapper(F("price") * F("quantity"), output_field=money)),
-                discount=Sum("total_discount"),
-            )
+            .filter(variant_id__in=chunk)
+            .values_list("variant_id", "order_id", "quantity", "price", "total_discount")
         )
+        orders = dict(
+            Order.objects.for_tenant(tenant)
+            .filter(pk__in={line[1] for line in lines}, cancelled_at__isnull=True)
+            .values_list("pk", "created_at")
+        )
+        totals: dict[tuple[int, date], list] = {}
+        for variant_id, order_id, quantity, price, discount in lines:
+            created = orders.get(order_id)
+            if created is None:
+                continue
+            key = (variant_id, created.astimezone(UTC).date())
+            if key not in wanted:
+                continue
+            acc = totals.setdefault(key, [0, Decimal(0), Decimal(0)])
+            acc[0] += quantity
+            acc[1] += price * quantity - discount
+            acc[2] += discount
         product_of = dict(Variant.objects.for_tenant(tenant).filter(pk__in=chunk).values_list("pk", "product_id"))
         objs = [
             DailySales(
                 tenant=tenant,
-                product_id=product_of[r["variant_id"]],
-                variant_id=r["variant_id"],
-                date=r["day"],
-                units=r["units"],
-                revenue=(Decimal(r["gross"]) - Decimal(r["discount"])).quantize(Decimal("0.01")),
-                discount=Decimal(r["discount"]).quantize(Decimal("0.01")),
+                product_id=product_of[variant_id],
+                variant_id=variant_id,
+                date=day,
+                units=units,
+                revenue=revenue.quantize(Decimal("0.01")),
+                discount=discount.quantize(Decimal("0.01")),
             )
-            for r in rows
-            if (r["variant_id"], r["day"]) in wanted and r["variant_id"] in product_of
+            for (variant_id, day), (units, revenue, discount) in totals.items()
+            if variant_id in product_of
         ]
         DailySales.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
