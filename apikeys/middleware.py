@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 
 from apikeys.errors import json_error
 from apikeys.surfaces import surface_for_path
+from tenants.plans import Surface
 
 
 class SurfaceGuardMiddleware:
@@ -25,7 +26,12 @@ class SurfaceGuardMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            if length > settings.MAX_REQUEST_BODY_BYTES:
+            limit = (
+                settings.PLATFORM_MAX_REQUEST_BODY_BYTES
+                if spec.surface == Surface.PLATFORM
+                else settings.MAX_REQUEST_BODY_BYTES
+            )
+            if length > limit:
                 return json_error(spec, RequestDataTooBig())
         return self.get_response(request)
 

@@ -66,8 +66,8 @@ def _sortillus(err: ApiError) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {"error": err.message}
     if err.kind == K.UNAUTHORIZED:
         body["error"] = "Invalid access token"
-    if status == 422:
-        body["errors"] = err.errors or {}
+    if status == 422 and err.errors is not None:
+        body["errors"] = err.errors
     body.update(err.extra)
     return status, body
 

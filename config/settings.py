@@ -116,10 +116,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# Request bodies: 1 MiB at most on every API surface (checked from Content-Length
-# by apikeys.middleware before anything is read).
+# Request bodies: 1 MiB at most on the vendor surfaces, 8 MiB on the platform sync
+# surface (1000 full Shopify products are ~1.2 MiB); checked from Content-Length by
+# apikeys.middleware before anything is read.
 MAX_REQUEST_BODY_BYTES = env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+PLATFORM_MAX_REQUEST_BODY_BYTES = env("PLATFORM_MAX_REQUEST_BODY_BYTES", 8 * 1024 * 1024, cast=int)
+DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
+
+# Catalog: embeddings ("hashing": character n-gram TF-IDF in NumPy, no download;
+# "sentence-transformers": all-MiniLM-L6-v2 from requirements-embeddings.txt) and
+# the category suggestion's acceptance rule.
+CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "hashing")
+CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
+CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.22, cast=float)
+CATALOG_CATEGORY_MARGIN = env("CATALOG_CATEGORY_MARGIN", 0.05, cast=float)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -212,14 +212,22 @@ def test_invalid_json_on_dynasort(keys_a):
 
 
 @pytest.mark.parametrize("surface", SURFACE_PATHS)
-def test_body_over_one_mib_is_413_and_not_read(surface, keys_a):
+def test_body_over_one_mib_is_413_and_not_read(surface, keys_a, settings):
     client = client_for(keys_a.admin.plaintext)
-    big = '{"x": "' + "a" * (1024 * 1024 + 10) + '"}'
-    response = client.generic(
-        "POST" if surface == "merchandising" else "PUT", SURFACE_PATHS[surface], big, content_type="application/json"
-    )
+    limit = settings.PLATFORM_MAX_REQUEST_BODY_BYTES if surface == "platform" else settings.MAX_REQUEST_BODY_BYTES
+    big = '{"x": "' + "a" * (limit + 10) + '"}'
+    method = "POST" if surface == "merchandising" else "PUT"
+    response = client.generic(method, SURFACE_PATHS[surface], big, content_type="application/json")
     assert response.status_code == 413
     assert "error" in response.json()
+
+
+def test_platform_accepts_bodies_over_one_mib_for_bulk_sync(keys_a):
+    body = '{"x": "' + "a" * (1024 * 1024 + 10) + '"}'
+    response = client_for(keys_a.admin.plaintext).generic(
+        "PUT", SURFACE_PATHS["platform"], body, content_type="application/json"
+    )
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("surface", ["merchandising", "catalog", "pricing"])
