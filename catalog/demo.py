@@ -148,8 +148,9 @@ def _products(count: int, rng: random.Random) -> tuple[list[dict], dict[int, int
                         "created_at": base + timedelta(days=pid % 365),
                     }
                 )
-            options = [{"name": "Color", "position": 1, "values": [colour]}] if colour else []
-            options.append({"name": "Size", "position": len(options) + 1, "values": sizes})
+            options = [{"id": pid * 10 + 1, "name": "Color", "position": 1, "values": [colour]}] if colour else []
+            position = len(options) + 1
+            options.append({"id": pid * 10 + position, "name": "Size", "position": position, "values": sizes})
             items.append(
                 {
                     "id": pid,
