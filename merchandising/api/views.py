@@ -17,7 +17,7 @@ from merchandising.actions import ACTIONS, Action
 def _request_serializer(action: Action) -> type[serializers.Serializer]:
     """The action's parameters plus its ``action`` discriminator, for the OpenAPI document."""
     return type(
-        f"{''.join(w.title() for w in action.name.split('_'))}Request",
+        f"{''.join(w.title() for w in action.name.split('_'))}Action",
         (action.params,),
         {"action": serializers.ChoiceField(choices=[action.name], help_text=action.description)},
     )

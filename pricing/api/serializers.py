@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys.schema import ShopiSyncErrorSerializer
 from catalog.models import Product
 from pricing.models import Competitor, PriceChange
 from pricing.selectors import MAX_BIGINT, settings_of
@@ -320,9 +321,9 @@ class PaginationSerializer(serializers.Serializer):
     totalPages = serializers.IntegerField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
+# The ShopiSync error body is rendered by apikeys.surfaces for every view, so its schema lives beside it
+# (component "ShopiSyncError"; a component of its own named "Error" clashed with the catalog's).
+ErrorSerializer = ShopiSyncErrorSerializer
 
 
 def envelope(name: str, data, *, many: bool = False, paginated: bool = False) -> serializers.Serializer:
