@@ -85,6 +85,7 @@ _DESCRIPTIONS = {
     "403": "The shop's plan, the key's permission or its IP allowlist refuses the request",
     "404": "No such object in this shop",
     "413": "Request body larger than MAX_REQUEST_BODY_BYTES",
+    "409": "The object's state does not allow this",
     "422": "Validation failed (per-field messages in `errors`)",
     "429": "Rate limit exceeded; retry after `Retry-After` seconds",
 }
@@ -123,16 +124,19 @@ class SurfaceAutoSchema(AutoSchema):
         error = ERROR_SERIALIZERS[surface]
         codes = self._error_codes(surface)
         responses: dict[str, dict] = {}
+        descriptions = dict(_DESCRIPTIONS)
         for code, response in declared.items():
             code = str(code)
             if code >= "500":
                 continue  # a 500 is a bug, not part of the contract
             if code >= "400":  # an error's body is the surface's, whatever a view declared
                 codes.add(code)
+                if isinstance(response, OpenApiResponse) and response.description:
+                    descriptions[code] = response.description
                 continue
             responses[code] = self._get_response_for_code(response, code, direction=direction)
         for code in sorted(codes):
-            response = OpenApiResponse(error, description=_DESCRIPTIONS.get(code, ""))
+            response = OpenApiResponse(error, description=descriptions.get(code, ""))
             responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
 
@@ -165,9 +169,20 @@ class SurfaceAutoSchema(AutoSchema):
             }
         return headers
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        # the apps' StrictSerializer bases refuse unknown keys with a 400/422; say so, or clients (and
+        # fuzzers) take extra properties for allowed
+        if direction == "request" and any(c.__name__ == "StrictSerializer" for c in type(serializer).__mro__):
+            schema["additionalProperties"] = False
+        return schema
+
     def _get_request_body(self, direction="request"):
         body = super()._get_request_body(direction)
-        # every write on the surfaces needs its JSON body (an empty one is a 400, not a no-op)
-        if body and self._surface() is not None and self.method in _BODY_METHODS:
+        # Dynasort needs its "action" and Sortillus answers a body without its parameters with 400 (the
+        # documented "missing wrapper" case), so there a body is required even when every field is
+        # optional; ShopiSync and platform bodies are required exactly when a field is (an empty update
+        # is a valid no-op).
+        if body and self._surface() in (Surface.MERCHANDISING, Surface.CATALOG):
             body["required"] = True
         return body
