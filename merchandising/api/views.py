@@ -82,6 +82,7 @@ class ConnectorView(SurfaceAPIView):
     @extend_schema(
         operation_id="dynasort_action",
         summary="Run a Dynasort action",
+        tags=["dynasort"],
         request=PolymorphicProxySerializer(
             component_name="DynasortAction",
             serializers={name: _request_serializer(a) for name, a in ACTIONS.items()},
