@@ -12,6 +12,7 @@ from apikeys.permissions import Permission
 from apikeys.surfaces import MERCHANDISING
 from apikeys.views import SurfaceAPIView
 from merchandising.actions import ACTIONS, Action
+from merchandising.api.results import DynasortResult
 
 
 def _request_serializer(action: Action) -> type[serializers.Serializer]:
@@ -21,11 +22,6 @@ def _request_serializer(action: Action) -> type[serializers.Serializer]:
         (action.params,),
         {"action": serializers.ChoiceField(choices=[action.name], help_text=action.description)},
     )
-
-
-class SuccessEnvelope(serializers.Serializer):
-    success = serializers.BooleanField(default=True)
-    data = serializers.JSONField()
 
 
 class ErrorEnvelope(serializers.Serializer):
@@ -88,7 +84,7 @@ class ConnectorView(SurfaceAPIView):
             serializers={name: _request_serializer(a) for name, a in ACTIONS.items()},
             resource_type_field_name="action",
         ),
-        responses={200: SuccessEnvelope, **ERRORS},
+        responses={200: DynasortResult, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         action = action_for(request.data)

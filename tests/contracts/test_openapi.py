@@ -10,6 +10,7 @@ from drf_spectacular.validation import validate_schema
 
 from config.urls import SURFACE_PATTERNS
 from merchandising.actions import ACTIONS
+from merchandising.api.results import RESULTS
 
 SURFACES = list(SURFACE_PATTERNS)
 ERROR_COMPONENT = {
@@ -131,3 +132,61 @@ def test_served_schema_is_the_generated_one(client, surface):
     generated_schema, *_ = generate(surface)
     assert served["paths"].keys() == generated_schema["paths"].keys()
     assert client.get(f"/api/docs/{surface}/").status_code == 200
+
+
+def test_dynasort_success_body_has_a_result_per_action():
+    schema, *_ = generate("merchandising")
+    ok = schema["paths"]["/api/v1/"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    result = schema["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+    assert result["required"] == ["success", "data"]
+    assert [branch["title"] for branch in result["properties"]["data"]["anyOf"]] == list(ACTIONS) == list(RESULTS)
+
+
+def _json_schema(node):
+    """OpenAPI 3.0 schema -> JSON Schema: ``nullable: true`` becomes an allowed null."""
+    if isinstance(node, list):
+        return [_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_every_dynasort_action_answers_its_documented_result(shop, keys_a, action):
+    """Each action's doc example answers a body valid against that action's branch of DynasortResult."""
+    import jsonschema
+
+    from tests.conftest import client_for
+    from tests.merchandising.test_actions import doc_body
+
+    client = client_for(keys_a.connector.plaintext)
+    if action in ("sort_collection", "revert_collection"):  # needs an enabled collection with a recipe
+        setup = {"action": "update_collection", "collection_id": 123456789, "metrics_id": shop.recipe.pk}
+        assert client.post("/api/v1/", {**setup, "revert_sorting": "manual"}, format="json").status_code == 200
+        assert (
+            client.post(
+                "/api/v1/", {"action": "enable_collection", "collection_id": 123456789}, format="json"
+            ).status_code
+            == 200
+        )
+    if action == "sort_product":
+        assert (
+            client.post(
+                "/api/v1/", {"action": "enable_product", **doc_body("enable_product", 0)}, format="json"
+            ).status_code
+            == 200
+        )
+    response = client.post("/api/v1/", {"action": action, **doc_body(action, shop.recipe.pk)}, format="json")
+    assert response.status_code == 200, response.content
+    schema, *_ = generate("merchandising")
+    branch = next(
+        b
+        for b in schema["components"]["schemas"]["DynasortResult"]["properties"]["data"]["anyOf"]
+        if b["title"] == action
+    )
+    document = _json_schema({**branch, "components": schema["components"]})
+    jsonschema.validate(response.json()["data"], document)

@@ -116,28 +116,30 @@ def test_merchandising_client(live_demo_server, sdk_dir):
         return dynasort_action.sync(client=connector, body=body)
 
     first = run(m.ListCollectionsActionRequest(action=m.ListCollectionsActionActionEnum.LIST_COLLECTIONS, limit=1))
-    assert isinstance(first, m.SuccessEnvelope) and len(first.data) == 1
-    after = first.data[0]["id"]
+    assert isinstance(first, m.DynasortResult) and len(first.data) == 1
+    assert isinstance(first.data[0], m.CollectionOut)
+    after = first.data[0].id
     second = run(
         m.ListCollectionsActionRequest(
             action=m.ListCollectionsActionActionEnum.LIST_COLLECTIONS, since_id=after, limit=1
         )
     )
-    assert isinstance(second, m.SuccessEnvelope) and second.data[0]["id"] > after
+    assert isinstance(second, m.DynasortResult) and second.data[0].id > after
 
     detail = run(
         m.GetCollectionActionRequest(action=m.GetCollectionActionActionEnum.GET_COLLECTION, collection_id=after)
     )
-    assert isinstance(detail, m.SuccessEnvelope) and detail.data["id"] == after
+    assert isinstance(detail.data, m.CollectionDetailOut) and detail.data.id == after
 
     products = run(m.ListProductsActionRequest(action=m.ListProductsActionActionEnum.LIST_PRODUCTS, limit=1))
-    product_id = products.data[0]["product_id"]
+    assert isinstance(products.data[0], m.ProductOut)
+    product_id = products.data[0].product_id
     boosted = run(
         m.SetProductBoostActionRequest(
             action=m.SetProductBoostActionActionEnum.SET_PRODUCT_BOOST, product_id=product_id, boost=7
         )
     )
-    assert isinstance(boosted, m.SuccessEnvelope) and boosted.data == {"product_id": product_id, "boost": 7}
+    assert isinstance(boosted.data, m.BoostOut) and (boosted.data.product_id, boosted.data.boost) == (product_id, 7)
 
     missing = run(m.GetCollectionActionRequest(action=m.GetCollectionActionActionEnum.GET_COLLECTION, collection_id=1))
     assert isinstance(missing, m.DynasortError) and missing.code == m.CodeEnum.NOT_FOUND and missing.error is True
