@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -98,6 +99,15 @@ class SurfaceAutoSchema(AutoSchema):
     def _surface(self) -> Surface | None:
         spec = getattr(self.view, "surface", None)
         return getattr(spec, "surface", None)
+
+    def get_description(self) -> str:
+        description = super().get_description()
+        # a view without a docstring of its own inherits the stack's (SurfaceAPIView and its per-surface
+        # bases): that describes our internals, not the operation
+        for base in type(self.view).__mro__[1:]:
+            if base.__doc__ and description == get_doc(base) and not type(self.view).__dict__.get("__doc__"):
+                return ""
+        return description
 
     def _error_codes(self, surface: Surface) -> set[str]:
         codes = {"401", "403", "429"}

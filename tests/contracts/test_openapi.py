@@ -190,3 +190,14 @@ def test_every_dynasort_action_answers_its_documented_result(shop, keys_a, actio
     )
     document = _json_schema({**branch, "components": schema["components"]})
     jsonschema.validate(response.json()["data"], document)
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_no_operation_is_described_by_the_shared_stack_docstring(surface):
+    from drf_spectacular.plumbing import get_doc
+
+    from apikeys.views import SurfaceAPIView
+
+    schema, *_ = generate(surface)
+    for path, method, operation in operations(schema):
+        assert operation.get("description", "") != get_doc(SurfaceAPIView), (path, method)
