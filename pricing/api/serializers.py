@@ -38,8 +38,12 @@ class StrictBooleanField(serializers.BooleanField):
 
 @extend_schema_field(
     {
-        "oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}],
-        "description": "money, at most 2 decimals, >= 0",
+        # at most 12 digits, 2 of them decimals (MoneyField's max_digits/decimal_places)
+        "oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 9999999999.99},
+            {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+        ],
+        "description": "money, at most 2 decimals, >= 0, below 10^10",
         "nullable": True,
     }
 )
