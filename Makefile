@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install worker beat lint format migrations-check bench clean
+.PHONY: run test install worker beat lint format migrations-check bench fuzz sdk clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ beat: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Schema fuzzing (schemathesis) of every surface on a live demo server; needs DATABASE_URL and REDIS_URL.
+# FUZZ_CHECKS=all adds the data-acceptance checks.
+FUZZ_MAX_EXAMPLES ?= 100
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(BIN)/python -m pytest -q tests/contracts/test_fuzz.py
+
+# Generate a Python client per surface with openapi-python-client and drive a live demo server with it.
+sdk: install
+	$(BIN)/python -m pytest -q tests/contracts/test_sdk.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -5,10 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 
 from apikeys.errors import json_error
 from apikeys.surfaces import surface_for_path
 from tenants.plans import Surface
+
+
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
 
 
 class SurfaceGuardMiddleware:
@@ -33,7 +38,12 @@ class SurfaceGuardMiddleware:
             )
             if length > limit:
                 return json_error(spec, RequestDataTooBig())
-        return self.get_response(request)
+        response = self.get_response(request)
+        if spec is not None and response.status_code == 404 and not _is_json(response):
+            # a path no route matches (e.g. /products/abc for an integer id): with DEBUG on, Django
+            # answers its HTML debug page instead of handler404; clients get the surface's 404 either way
+            return json_error(spec, Http404())
+        return response
 
     def process_exception(self, request, exception):
         spec = surface_for_path(request.path_info)

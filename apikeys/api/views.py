@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from apikeys import selectors, services
@@ -17,6 +18,14 @@ from apikeys.api.serializers import (
 from apikeys.permissions import Permission
 from apikeys.surfaces import PLATFORM
 from apikeys.views import SurfaceAPIView
+
+
+class ApiKeyListOutputSerializer(serializers.Serializer):
+    keys = ApiKeyOutputSerializer(many=True)
+
+
+# The body comes from the surface (apikeys.schema); only the code and its meaning are declared here.
+CONFLICT = {409: OpenApiResponse(description="A second active connector key, or a key that cannot be rotated")}
 
 
 def _issued(issued: services.IssuedKey) -> dict:
@@ -39,12 +48,12 @@ class KeyAdminView(PlatformAPIView):
 
 
 class KeyListCreateView(KeyAdminView):
-    @extend_schema(responses=ApiKeyOutputSerializer(many=True), operation_id="keys_list")
+    @extend_schema(responses=ApiKeyListOutputSerializer, operation_id="keys_list")
     def get(self, request):
         keys = selectors.api_key_list(tenant=self.tenant)[:1000]
         return Response({"keys": ApiKeyOutputSerializer(keys, many=True).data})
 
-    @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: IssuedKeyOutputSerializer})
+    @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: IssuedKeyOutputSerializer, **CONFLICT})
     def post(self, request):
         params = ApiKeyCreateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -53,7 +62,7 @@ class KeyListCreateView(KeyAdminView):
 
 
 class KeyRotateView(KeyAdminView):
-    @extend_schema(request=ApiKeyRotateInputSerializer, responses={201: IssuedKeyOutputSerializer})
+    @extend_schema(request=ApiKeyRotateInputSerializer, responses={201: IssuedKeyOutputSerializer, **CONFLICT})
     def post(self, request, key_id: int):
         params = ApiKeyRotateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)

@@ -12,20 +12,16 @@ from apikeys.permissions import Permission
 from apikeys.surfaces import MERCHANDISING
 from apikeys.views import SurfaceAPIView
 from merchandising.actions import ACTIONS, Action
+from merchandising.api.results import DynasortResult
 
 
 def _request_serializer(action: Action) -> type[serializers.Serializer]:
     """The action's parameters plus its ``action`` discriminator, for the OpenAPI document."""
     return type(
-        f"{''.join(w.title() for w in action.name.split('_'))}Request",
+        f"{''.join(w.title() for w in action.name.split('_'))}Action",
         (action.params,),
         {"action": serializers.ChoiceField(choices=[action.name], help_text=action.description)},
     )
-
-
-class SuccessEnvelope(serializers.Serializer):
-    success = serializers.BooleanField(default=True)
-    data = serializers.JSONField()
 
 
 class ErrorEnvelope(serializers.Serializer):
@@ -82,12 +78,13 @@ class ConnectorView(SurfaceAPIView):
     @extend_schema(
         operation_id="dynasort_action",
         summary="Run a Dynasort action",
+        tags=["dynasort"],
         request=PolymorphicProxySerializer(
             component_name="DynasortAction",
             serializers={name: _request_serializer(a) for name, a in ACTIONS.items()},
             resource_type_field_name="action",
         ),
-        responses={200: SuccessEnvelope, **ERRORS},
+        responses={200: DynasortResult, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         action = action_for(request.data)

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys.schema import ShopiSyncErrorSerializer
 from catalog.models import Product
 from pricing.models import Competitor, PriceChange
 from pricing.selectors import MAX_BIGINT, settings_of
@@ -37,8 +38,12 @@ class StrictBooleanField(serializers.BooleanField):
 
 @extend_schema_field(
     {
-        "oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}],
-        "description": "money, at most 2 decimals, >= 0",
+        # at most 12 digits, 2 of them decimals (MoneyField's max_digits/decimal_places)
+        "oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 9999999999.99},
+            {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+        ],
+        "description": "money, at most 2 decimals, >= 0, below 10^10",
         "nullable": True,
     }
 )
@@ -320,9 +325,9 @@ class PaginationSerializer(serializers.Serializer):
     totalPages = serializers.IntegerField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
+# The ShopiSync error body is rendered by apikeys.surfaces for every view, so its schema lives beside it
+# (component "ShopiSyncError"; a component of its own named "Error" clashed with the catalog's).
+ErrorSerializer = ShopiSyncErrorSerializer
 
 
 def envelope(name: str, data, *, many: bool = False, paginated: bool = False) -> serializers.Serializer:

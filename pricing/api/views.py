@@ -58,7 +58,7 @@ class ShopiSyncView(SurfaceAPIView):
 
 class ProductListView(ShopiSyncView):
     @extend_schema(
-        operation_id="products_list",
+        operation_id="pricing_products_list",
         parameters=[s.PageQuerySerializer, ACTIVE],
         responses={
             200: s.envelope("ProductListResponse", s.ProductSerializer, many=True, paginated=True),
@@ -82,14 +82,14 @@ class ProductDetailView(ShopiSyncView):
         return Response({"success": True, "data": s.ProductDetailSerializer(product).data})
 
     @extend_schema(
-        operation_id="products_retrieve",
+        operation_id="pricing_products_retrieve",
         responses={200: s.envelope("ProductResponse", s.ProductDetailSerializer), **NOT_FOUND, **ERRORS},
     )
     def get(self, request, product_id: int):
         return self._detail(selectors.product_get(tenant=self.tenant, external_id=product_id))
 
     @extend_schema(
-        operation_id="products_update",
+        operation_id="pricing_products_update",
         request=s.ProductUpdateSerializer,
         responses={
             200: s.envelope("ProductUpdateResponse", s.ProductDetailSerializer),
