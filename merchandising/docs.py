@@ -140,6 +140,21 @@ curl {base}/api/platform/v1/connector/prompt \\
 """
 
 
+# An example that only works after another action runs that action first (the page's examples are
+# run in order against the demo shop, and disable_product comes just before sort_product).
+SETUP = {"sort_product": "enable_product"}
+
+
+def _curl(name: str, ids: ExampleIds, base_url: str) -> str:
+    body = json.dumps(example_body(name, ids))
+    return (
+        f"curl -X POST {base_url}/api/v1/ \\\n"
+        f'  -H "Authorization: Bearer {DEMO_CONNECTOR_KEY}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'\n"
+    )
+
+
 def render(ids: ExampleIds, *, base_url: str = BASE_URL) -> str:
     out = [INTRO.format(base=base_url)]
     category = None
@@ -157,13 +172,6 @@ def render(ids: ExampleIds, *, base_url: str = BASE_URL) -> str:
             out.append("")
         if action.notes:
             out.append(action.notes + "\n")
-        body = json.dumps(example_body(name, ids))
-        out.append(
-            "```\n"
-            f"curl -X POST {base_url}/api/v1/ \\\n"
-            f'  -H "Authorization: Bearer {DEMO_CONNECTOR_KEY}" \\\n'
-            '  -H "Content-Type: application/json" \\\n'
-            f"  -d '{body}'\n"
-            "```\n"
-        )
+        setup = f"# first: {SETUP[name]}\n{_curl(SETUP[name], ids, base_url)}\n" if name in SETUP else ""
+        out.append(f"```\n{setup}{_curl(name, ids, base_url)}```\n")
     return "\n".join(out)

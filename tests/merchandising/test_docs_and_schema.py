@@ -51,7 +51,8 @@ def test_docs_curl_examples_work_against_the_demo_shop(settings):
     call_command("connector_docs", "--tenant", "demo.myshopify.com", stdout=out)
     bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*\})'", out.getvalue())]
     actions = [b for b in bodies if "action" in b]
-    assert [b["action"] for b in actions] == list(ACTIONS)
+    # every action once, in the registry's order (sort_product's block also runs enable_product first)
+    assert list(dict.fromkeys(b["action"] for b in actions)) == list(ACTIONS)
     client = client_for(DEMO_CONNECTOR_KEY)
     for body in actions:
         if body["action"] == "sort_collection":
