@@ -9,9 +9,6 @@ from apikeys.api.views import PlatformAPIView
 from apikeys.permissions import Permission
 from catalog import sync
 from catalog.api import platform_serializers as ps
-from catalog.api.serializers import ErrorSerializer
-
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 429)}
 
 
 def _result(valid_rejected: tuple[list, list], apply) -> dict:
@@ -27,7 +24,7 @@ class ProductSyncView(PlatformAPIView):
     @extend_schema(
         operation_id="platform_products_sync",
         request=ps.ProductSyncInputSerializer,
-        responses={200: ps.SyncResultSerializer, **ERRORS},
+        responses={200: ps.SyncResultSerializer},
         description="Upsert up to 1000 Shopify products (options, variants); answers per item.",
     )
     def put(self, request):
@@ -43,7 +40,7 @@ class OrderSyncView(PlatformAPIView):
     @extend_schema(
         operation_id="platform_orders_sync",
         request=ps.OrderSyncInputSerializer,
-        responses={200: ps.SyncResultSerializer, **ERRORS},
+        responses={200: ps.SyncResultSerializer},
         description="Upsert up to 1000 Shopify orders (de-duplicated by id) and roll them up into daily sales.",
     )
     def post(self, request):

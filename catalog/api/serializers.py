@@ -168,12 +168,6 @@ class RecommendOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-    message = serializers.CharField(required=False)
-
-
 # ---- categories -------------------------------------------------------------------------------
 
 
@@ -237,3 +231,22 @@ class CategoryOutputSerializer(serializers.Serializer):
     def get_parent_id(self, category) -> int | None:
         # The parent's external id, as in the documented example ("external_parent_id": 20 -> "parent_id": 20).
         return category.parent.external_id if category.parent_id else None
+
+
+# The documented request bodies: the fields inside a wrapper object (the views unwrap it).
+class ProductCreateBodySerializer(StrictSerializer):
+    """`POST /api/v3/products`: the product inside `product`."""
+
+    product = ProductCreateInputSerializer()
+
+
+class ProductUpdateBodySerializer(StrictSerializer):
+    """`PATCH /api/v3/products/:id`: the fields to change inside `product` (or at the root)."""
+
+    product = ProductUpdateInputSerializer()
+
+
+class CategoryUpsertBodySerializer(StrictSerializer):
+    """`POST /api/v3/shop/categories`: the category inside `category`."""
+
+    category = CategoryUpsertInputSerializer()

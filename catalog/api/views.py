@@ -23,7 +23,6 @@ from catalog.filters import (
     product_filter_data,
 )
 
-ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 429: s.ErrorSerializer}
 CATEGORY_PAGE_SIZE = 100
 MAX_CATEGORY_PAGE_SIZE = 1000
 
@@ -74,9 +73,13 @@ def _filtered(filterset):
     return filterset.qs
 
 
+def _int_param(name: str, maximum: int, description: str = "") -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "integer", "minimum": 1, "maximum": maximum}, description=description)
+
+
 PRODUCT_LIST_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number (default 1)"),
-    OpenApiParameter("per_page", int, description=f"Items per page (default and maximum {MAX_PER_PAGE})"),
+    _int_param("page", 1_000_000, "Page number (default 1)"),
+    _int_param("per_page", MAX_PER_PAGE, f"Items per page (default and maximum {MAX_PER_PAGE})"),
     OpenApiParameter("aasm_states", str, description="Comma list of states (or aasm_states[]=... repeated)"),
     OpenApiParameter("updated_before", OpenApiTypes.DATETIME),
     OpenApiParameter("updated_after", OpenApiTypes.DATETIME),
@@ -87,7 +90,7 @@ class ProductListCreateView(SortillusView):
     @extend_schema(
         operation_id="products_list",
         parameters=PRODUCT_LIST_PARAMETERS,
-        responses={200: s.ProductListOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+        responses={200: s.ProductListOutputSerializer},
     )
     def get(self, request):
         query = request.query_params
@@ -105,8 +108,8 @@ class ProductListCreateView(SortillusView):
 
     @extend_schema(
         operation_id="products_create",
-        request=s.ProductCreateInputSerializer,
-        responses={201: s.ProductOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+        request=s.ProductCreateBodySerializer,
+        responses={201: s.ProductOutputSerializer},
     )
     def post(self, request):
         data = _validated(s.ProductCreateInputSerializer, _wrapped(request.data, "product"))
@@ -118,17 +121,16 @@ class ProductListCreateView(SortillusView):
 
 
 class ProductDetailView(SortillusView):
-    @extend_schema(
-        operation_id="products_retrieve", responses={200: s.ProductOutputSerializer, 404: s.ErrorSerializer, **ERRORS}
-    )
+    @extend_schema(operation_id="products_retrieve", responses={200: s.ProductOutputSerializer})
     def get(self, request, id: int):
         product = selectors.product_get(tenant=self.tenant, external_id=id)
         return Response(s.ProductOutputSerializer(product).data)
 
     @extend_schema(
         operation_id="products_update",
-        request=s.ProductUpdateInputSerializer,
-        responses={200: s.ProductOutputSerializer, 404: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+        request=s.ProductUpdateBodySerializer,
+        description="Fields may also be sent at the root of the body instead of inside `product`.",
+        responses={200: s.ProductOutputSerializer},
     )
     def patch(self, request, id: int):
         product = selectors.product_get(tenant=self.tenant, external_id=id)
@@ -150,7 +152,7 @@ class ProductRecommendView(SortillusView):
     @extend_schema(
         operation_id="products_recommend",
         request=None,
-        responses={200: s.RecommendOutputSerializer, 404: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+        responses={200: s.RecommendOutputSerializer},
     )
     def post(self, request, id: int):
         product = selectors.product_get_by_pk(tenant=self.tenant, pk=id)
@@ -169,16 +171,14 @@ class CategoryListUpsertView(SortillusView):
     @extend_schema(
         operation_id="shop_categories_list",
         parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter(
-                "per_page", int, description=f"default {CATEGORY_PAGE_SIZE}, max {MAX_CATEGORY_PAGE_SIZE}"
-            ),
-            OpenApiParameter("level", int),
+            _int_param("page", 1_000_000),
+            _int_param("per_page", MAX_CATEGORY_PAGE_SIZE, f"default {CATEGORY_PAGE_SIZE}"),
+            _int_param("level", 1_000),
             OpenApiParameter("parent_external_id", int),
             OpenApiParameter("search", str),
             OpenApiParameter("with_attributes", str, description="true, 1 or yes"),
         ],
-        responses={200: s.CategoryListOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+        responses={200: s.CategoryListOutputSerializer},
     )
     def get(self, request):
         query = request.query_params
@@ -197,8 +197,8 @@ class CategoryListUpsertView(SortillusView):
 
     @extend_schema(
         operation_id="shop_categories_upsert",
-        request=s.CategoryUpsertInputSerializer,
-        responses={200: s.CategoryOutputSerializer, 201: s.CategoryOutputSerializer, 422: s.ErrorSerializer, **ERRORS},
+        request=s.CategoryUpsertBodySerializer,
+        responses={200: s.CategoryOutputSerializer, 201: s.CategoryOutputSerializer},
     )
     def post(self, request):
         body = _wrapped(request.data, "category")

@@ -83,7 +83,7 @@ def test_pricing_client(live_demo_server, sdk_dir):
 def test_catalog_client(live_demo_server, sdk_dir):
     _, client = generate("catalog", live_demo_server, sdk_dir)
     models = importlib.import_module("catalog_client.models")
-    from catalog_client.api.products import products_list, products_retrieve, products_update
+    from catalog_client.api.products import products_create, products_list, products_retrieve, products_update
 
     reader, writer = client("read"), client("write")
     first = products_list.sync(client=reader, page=1, per_page=2)
@@ -96,10 +96,16 @@ def test_catalog_client(live_demo_server, sdk_dir):
     detail = products_retrieve.sync(id=ids[0], client=reader)
     assert isinstance(detail, models.ProductOutput) and detail.external_id == ids[0]
 
-    updated = products_update.sync(
-        id=ids[0], client=writer, body=models.PatchedProductUpdateInputRequest(name="Renamed by the SDK")
-    )
+    update = models.PatchedProductUpdateBodyRequest(product=models.ProductUpdateInputRequest(name="Renamed by the SDK"))
+    updated = products_update.sync(id=ids[0], client=writer, body=update)
     assert isinstance(updated, models.ProductOutput) and updated.name == "Renamed by the SDK"
+
+    create = models.ProductCreateBodyRequest(
+        product=models.ProductCreateInputRequest(id=77_000_001, name="From the SDK")
+    )
+    created = products_create.sync(client=writer, body=create)
+    assert isinstance(created, models.ProductOutput) and created.external_id == 77_000_001
+    assert created.state == "new"
 
     missing = products_retrieve.sync_detailed(id=999_999_999, client=reader)
     assert missing.status_code == 404 and isinstance(missing.parsed, models.SortillusError)
