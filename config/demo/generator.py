@@ -342,7 +342,10 @@ def _write_products(
     bar = Progress("products", count, enabled=show)
     specs_all: list[Spec] = []
     duplicates: list[int] = []
-    stream = product_specs(count, rng)
+    all_pks: dict[int, int] = {}  # a duplicate's original may be in an earlier chunk
+    # the plan has a random stream of its own: rows draw from ``rng`` chunk by chunk, and sharing one
+    # stream would make the shop depend on the chunk size
+    stream = product_specs(count, random.Random(rng.random()))
     while chunk := list(itertools.islice(stream, CHUNK)):
         specs_all.extend(chunk)
         products, options, variants, gtins = _product_rows(chunk, tenant.pk, leaf_pks, rng, now)
@@ -358,9 +361,10 @@ def _write_products(
             insert(ProductOption, option_cols, _with_pks(options, 1, pks))
             insert(Variant, VARIANT_COLUMNS, _with_pks(variants, 1, pks))
             insert(ProductGtin, ["tenant_id", "product_id", "gtin", "position", "restricted"], _with_pks(gtins, 1, pks))
+        all_pks.update(pks)
         for spec in chunk:
             if spec.duplicate_of is not None:
-                duplicates += [pks[spec.external_id], pks[FIRST_PRODUCT + spec.duplicate_of]]
+                duplicates += [all_pks[spec.external_id], all_pks[FIRST_PRODUCT + spec.duplicate_of]]
         bar.advance(len(chunk))
     bar.close()
     return specs_all, duplicates

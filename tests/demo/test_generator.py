@@ -25,7 +25,7 @@ from catalog.models import (
     ProductOption,
     Variant,
 )
-from config.demo import words
+from config.demo import generator, words
 from config.demo.generator import FIRST_PRODUCT, generate
 from merchandising.models import Collection, CollectionProduct
 from pricing.models import Competitor, Observation, PricingSettings
@@ -138,8 +138,12 @@ def test_catalog_shape(tenant_a):
     assert products.filter(category__isnull=True).exclude(suggested_category_name="").exists()
 
 
-def test_duplicates_and_same_model_groups(tenant_a):
+def test_duplicates_and_same_model_groups(tenant_a, tenant_b, monkeypatch):
+    run(tenant_b, products=600)
+    # small write chunks: a duplicate's original is often in an earlier chunk; the shop is the same
+    monkeypatch.setattr(generator, "CHUNK", 64)
     run(tenant_a, products=600)
+    assert fingerprint(tenant_a)["products"] == fingerprint(tenant_b)["products"]
     # true duplicates: two products sharing a GTIN, same title (same item, same colour), one cluster
     shared = (
         ProductGtin.objects.filter(tenant=tenant_a)
