@@ -36,6 +36,7 @@ from catalog.models import (
     Category,
     CategoryAttribute,
     DailySales,
+    DuplicateCluster,
     Order,
     OrderLine,
     Product,
@@ -46,7 +47,7 @@ from catalog.models import (
 from config.demo import words
 from config.demo.bulk import Progress, insert
 from merchandising import services as merchandising_services
-from merchandising.models import Collection, Recipe
+from merchandising.models import Collection, CollectionProduct, Recipe
 from pricing.models import Competitor, Observation, PricingSettings
 from tenants.models import Tenant
 
@@ -683,5 +684,24 @@ def generate(
         report.daily_sales = rollup_daily_sales(tenant)
     report.collections = _collections(tenant, specs, cat, random.Random(seed * 7 + 2))
     report.competitors, report.observations = _pricing(tenant, specs, cat, random.Random(seed * 7 + 3), today, progress)
+    _analyze()
     stdout.write(f"Demo shop generated (written now): {report}\n")
     return report
+
+
+ANALYZED = [Product, ProductOption, Variant, ProductGtin, Order, OrderLine, DailySales, Competitor, Observation,
+            PricingSettings, DuplicateCluster, CollectionProduct]  # fmt: skip
+
+
+def _analyze() -> None:
+    """Refresh the planner's statistics after the bulk load (PostgreSQL).
+
+    Autovacuum gets to it only later: until then the planner takes the tenant's
+    100,000 products for a few dozen, and e.g. Sortillus' product list sorts the
+    whole tenant instead of reading the (tenant, updated_at) index: 1 s instead of 2 ms.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in ANALYZED:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
