@@ -219,6 +219,88 @@ def http_bench(env: dict[str, str], ids: dict, seconds: int) -> list[HttpResult]
         server.wait(timeout=30)
 
 
+PROFILE_SCRIPT = r"""
+import cProfile, json, os, pstats, time
+from django.db import connection
+from django.test import Client
+import redis
+from apikeys.services import api_key_create
+from tenants.models import Tenant
+ids = json.loads(os.environ["BENCH_IDS"])
+tenant = Tenant.objects.get(pk=ids["tenant_id"])
+key = api_key_create(tenant=tenant, name="bench profile", permission="admin", rate_limit=1_000_000_000,
+                     rate_limit_window=60)
+client = Client(HTTP_AUTHORIZATION=f"Bearer {key.plaintext}", HTTP_HOST="127.0.0.1")
+counts = {"sql": 0, "redis": 0}
+def count_sql(execute, sql, params, many, context):
+    counts["sql"] += 1
+    return execute(sql, params, many, context)
+for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+    original = getattr(cls, name)
+    def wrapped(self, *a, _original=original, **k):
+        counts["redis"] += 1
+        return _original(self, *a, **k)
+    setattr(cls, name, wrapped)
+pid = ids["product"]
+cases = [("bare Django view", f"/bench/bare/{tenant.pk}/{pid}", None),
+         ("Sortillus GET /api/v3/products/:id", f"/api/v3/products/{pid}", None),
+         ("ShopiSync GET /api/external/v1/products/:id", f"/api/external/v1/products/{pid}", None),
+         ("Dynasort get_product", "/api/v1/", {"action": "get_product", "product_id": pid})]
+def call(path, body):
+    if body is None:
+        return client.get(path)
+    return client.post(path, body, content_type="application/json")
+n = 200
+print("| endpoint (in-process, one client, no HTTP server) | ms per request | SQL queries | Redis round trips |")
+print("|---|---|---|---|")
+profiles = {}
+for name, path, body in cases:
+    for _ in range(20):
+        call(path, body)
+    with connection.execute_wrapper(count_sql):
+        counts.update(sql=0, redis=0)
+        call(path, body)
+        sql, rt = counts["sql"], counts["redis"]
+    t0 = time.perf_counter()
+    for _ in range(n):
+        call(path, body)
+    print(f"| {name} | {(time.perf_counter() - t0) / n * 1000:.2f} | {sql} | {rt} |")
+    if name.startswith("Sortillus"):
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(n):
+            call(path, body)
+        profile.disable()
+        profiles[name] = profile
+for name, profile in profiles.items():
+    print(f"\ncProfile of {n} x {name}, project and database functions by cumulative time:\n\n```")
+    stats = pstats.Stats(profile)
+    rows = []
+    for (file, line, func), (cc, nc, tt, ct, callers) in stats.stats.items():
+        keep = ("/apikeys/" in file or "/catalog/" in file or "/config/" in file or "psycopg/cursor" in file
+                or "redis/client" in file or "rest_framework/serializers" in file or "sql/compiler" in file)
+        if keep and "site-packages/django/core" not in file:
+            rows.append((ct, nc, f"{file.split('/')[-2]}/{file.split('/')[-1]}:{line}({func})"))
+    for ct, nc, label in sorted(rows, reverse=True)[:18]:
+        print(f"{ct / n * 1000:8.2f} ms/request  {nc // n:>4} calls/request  {label}")
+    print("```")
+"""
+
+
+def profile_http(env: dict[str, str], ids: dict) -> str:
+    """Where an authenticated read spends its time: per-request cost, queries, Redis calls, and a cProfile."""
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", PROFILE_SCRIPT],
+        cwd=ROOT,
+        env={**env, "DEBUG": "0", "BENCH_IDS": json.dumps(ids)},
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        return f"profile failed:\n```\n{proc.stderr.strip()[-2000:]}\n```"
+    return proc.stdout.strip()
+
+
 # Data sizes per engine benchmark: the issue's sizes, and a quick variant for a smoke run.
 ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
     "catalog_bench.py": {
@@ -306,7 +388,9 @@ def engine_benches(env: dict[str, str], quick: bool) -> list[tuple[str, str]]:
     return sections
 
 
-def render(http: list[HttpResult], engines: list[tuple[str, str]], args: argparse.Namespace, products: int) -> str:
+def render(
+    http: list[HttpResult], engines: list[tuple[str, str]], args: argparse.Namespace, products: int, profile: str = ""
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -335,6 +419,14 @@ def render(http: list[HttpResult], engines: list[tuple[str, str]], args: argpars
             ratio = f"{r.rps / bare:.2f}" if bare else "-"
             lines.append(f"| {r.name} | {r.rps:.0f} | {ratio} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.note} |")
         lines.append("")
+        lines += [
+            "Growth: each request reads one row by an indexed key (detail) or one page by the (tenant, updated_at) "
+            "index (list): constant in the shop's size once the planner has statistics (the demo generator "
+            "ANALYZEs after its bulk load).",
+            "",
+        ]
+    if profile:
+        lines += ["### Where an authenticated read spends its time", "", profile, ""]
     for name, text in engines:
         lines += [f"## {name}", "", text, ""]
     return "\n".join(lines)
@@ -358,15 +450,18 @@ def main() -> None:
     ensure_database(env["DATABASE_URL"])
     (ROOT / "var").mkdir(exist_ok=True)
     http: list[HttpResult] = []
+    profile = ""
     engines: list[tuple[str, str]] = []
     if args.only in (None, "http"):
         print("preparing the demo shop", flush=True)
         ids = prepare(env, products)
         products = ids.get("products") or products  # the demo shop may be bigger than asked (an earlier run)
         http = http_bench(env, ids, args.seconds)
+        print("profiling one request of each surface", flush=True)
+        profile = profile_http(env, ids)
     if args.only in (None, "engines"):
         engines = engine_benches(env, args.quick)
-    REPORT.write_text(render(http, engines, args, products))
+    REPORT.write_text(render(http, engines, args, products, profile))
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 
