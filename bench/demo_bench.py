@@ -110,7 +110,10 @@ def bench_sort(tenant: Tenant, sizes: list[int], repeat: int) -> None:
             merchandising_services.collection_sort_request(tenant=tenant, collection_id=cid)
             times.append(time.perf_counter() - t0)
             run = SortRun.objects.filter(collection=collection).order_by("-started_at").first()
-            assert SortRun.objects.filter(collection=collection).count() == before + 1 and run.status == "ok", run
+            assert (
+                SortRun.objects.filter(collection=collection).count() == before + 1
+                and run.status == SortRun.Status.DONE
+            ), run.message
         points.append((n, statistics.median(times)))
         print(f"- sort_collection, {n:,} products: median {ms(points[-1][1])} of {repeat} (request + sort run)")
     if len(points) > 1:

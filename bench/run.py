@@ -303,18 +303,6 @@ def profile_http(env: dict[str, str], ids: dict) -> str:
 
 # Data sizes per engine benchmark: the issue's sizes, and a quick variant for a smoke run.
 ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
-    "catalog_bench.py": {
-        "full": ["--products", "100000", "--orders", "100000"],
-        "quick": ["--products", "5000", "--orders", "5000", "--sample", "50"],
-    },
-    "merchandising_bench.py": {
-        "full": ["--products", "10000", "--lines", "1000000"],
-        "quick": ["--products", "2000", "--lines", "100000", "--requests", "50"],
-    },
-    "pricing_bench.py": {
-        "full": ["--products", "100000", "--competitors", "5", "--observations", "1000000"],
-        "quick": ["--products", "5000", "--competitors", "5", "--observations", "50000", "--requests", "50"],
-    },
     # generated demo shops of 10k and 100k products (10 order lines each): sort_collection at 1k/10k/100k,
     # recommendations for one and for all products, category suggestion, usage flush
     "demo_bench.py": {
@@ -338,6 +326,18 @@ ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
             "--repeat",
             "2",
         ],
+    },
+    "catalog_bench.py": {
+        "full": ["--products", "100000", "--orders", "100000"],
+        "quick": ["--products", "5000", "--orders", "5000", "--sample", "50"],
+    },
+    "merchandising_bench.py": {
+        "full": ["--products", "10000", "--lines", "1000000"],
+        "quick": ["--products", "2000", "--lines", "100000", "--requests", "50"],
+    },
+    "pricing_bench.py": {
+        "full": ["--products", "100000", "--competitors", "5", "--observations", "1000000"],
+        "quick": ["--products", "5000", "--competitors", "5", "--observations", "50000", "--requests", "50"],
     },
 }
 
@@ -373,9 +373,14 @@ NOTES: dict[str, str] = {
 }
 
 
-def engine_benches(env: dict[str, str], quick: bool) -> list[tuple[str, str]]:
-    sections = []
-    for script in sorted((ROOT / "bench").glob("*_bench.py")):
+def engine_benches(
+    env: dict[str, str], quick: bool, only: list[str] | None = None, on_section=None
+) -> list[tuple[str, str]]:
+    """Run each bench/*_bench.py (the ENGINE_ARGS order first: the issue's targets early) and collect its output."""
+    sections: list[tuple[str, str]] = []
+    found = {p.name: p for p in (ROOT / "bench").glob("*_bench.py")}
+    order = [n for n in ENGINE_ARGS if n in found] + sorted(set(found) - set(ENGINE_ARGS))
+    for script in (found[n] for n in order if not only or n in only):
         print(f"running {script.name}", flush=True)
         args = [sys.executable, str(script), *ENGINE_ARGS.get(script.name, {}).get("quick" if quick else "full", [])]
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -385,7 +390,60 @@ def engine_benches(env: dict[str, str], quick: bool) -> list[tuple[str, str]]:
         if script.name in NOTES:
             text += f"\n\nGrowth and what dominates: {NOTES[script.name]}"
         sections.append((script.name, text))
+        if on_section is not None:
+            on_section(sections)  # the report grows as the run goes: a long run leaves what it measured
     return sections
+
+
+def _number(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def targets(http: list[HttpResult], engines: list[tuple[str, str]]) -> list[str]:
+    """The issue's targets against this run's figures (found in the sections above)."""
+    text = "\n".join(t for _, t in engines)
+    bare = next((r.rps for r in http if r.name.startswith("bare") and r.rps), None)
+    reads = [r.rps / bare for r in http if bare and r.rps and r.name.endswith((":id", "get_product"))]
+    rows = [
+        ("authenticated read >= 60% of the bare view's throughput", min(reads) if reads else None, 0.6, ">=", "{:.2f}"),
+        (
+            "sort_collection at 10,000 products < 1 s",
+            _number(r"sort_collection, 10,000 products: median ([\d,.]+) ms", text),
+            1000,
+            "<",
+            "{:,.0f} ms",
+        ),
+        (
+            "one product's recommendations, 100,000 products < 100 ms",
+            _number(r"100,000 products: recommendations for one product[^\n]*median ([\d,.]+) ms", text),
+            100,
+            "<",
+            "{:,.1f} ms",
+        ),
+        (
+            "sync >= 5,000 products/s",
+            _number(r"sync \d+ products[^\n]*?([\d,.]+) products/s", text),
+            5000,
+            ">=",
+            "{:,.0f}/s",
+        ),
+        (
+            "repricing 100,000 products < 30 s",
+            _number(r"reprice: 100,000 products[^\n]* in ([\d.]+) s", text),
+            30,
+            "<",
+            "{:.1f} s",
+        ),
+    ]
+    lines = ["## Targets (issue 6)", "", "| target | this run | met |", "|---|---|---|"]
+    for label, value, limit, op, fmt in rows:
+        if value is None:
+            lines.append(f"| {label} | not measured at this size in this run | - |")
+            continue
+        met = value >= limit if op == ">=" else value < limit
+        lines.append(f"| {label} | {fmt.format(value)} | {'yes' if met else 'NO'} |")
+    return [*lines, ""]
 
 
 def render(
@@ -427,6 +485,7 @@ def render(
         ]
     if profile:
         lines += ["### Where an authenticated read spends its time", "", profile, ""]
+    lines[7:7] = targets(http, engines)
     for name, text in engines:
         lines += [f"## {name}", "", text, ""]
     return "\n".join(lines)
@@ -438,6 +497,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["http", "engines"], help="run one part")
     parser.add_argument("--seconds", type=int, default=None, help="seconds per HTTP endpoint")
     parser.add_argument("--products", type=int, default=None, help="demo shop size for the HTTP part")
+    parser.add_argument("--scripts", nargs="+", help="only these engine scripts (e.g. demo_bench.py)")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 15)
     products = args.products or (500 if args.quick else 5000)
@@ -459,8 +519,13 @@ def main() -> None:
         http = http_bench(env, ids, args.seconds)
         print("profiling one request of each surface", flush=True)
         profile = profile_http(env, ids)
+        REPORT.write_text(render(http, engines, args, products, profile))
     if args.only in (None, "engines"):
-        engines = engine_benches(env, args.quick)
+
+        def write(sections: list[tuple[str, str]]) -> None:
+            REPORT.write_text(render(http, sections, args, products, profile))
+
+        engines = engine_benches(env, args.quick, args.scripts, write)
     REPORT.write_text(render(http, engines, args, products, profile))
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
