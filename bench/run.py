@@ -311,8 +311,9 @@ HTTP_NOTE = (
     "bump on revoke/update (apikeys/auth.py key_from_header); count usage in the same Redis round trip as the "
     "rate limit (apikeys/ratelimit.py, apikeys/usage.py); read the detail in fewer queries (catalog/selectors.py "
     "_detail and the ShopiSync/Dynasort selectors' separate prefetches). The lists pay a COUNT(*) over the "
-    "tenant's products on every unfiltered page (Sortillus' total_count; linear in the shop's size: at 100,000 "
-    "products it is most of the request)."
+    "tenant's products on every unfiltered page (Sortillus' total_count, ShopiSync's total; linear in the shop's "
+    "size: at 100,000 products, in-process, 40 of 45 ms for Sortillus and 26 of 64 ms for ShopiSync, whose rest "
+    "is serializing 50 products from 6 queries)."
 )
 
 
