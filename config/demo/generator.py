@@ -351,8 +351,19 @@ def _write_products(
         specs_all.extend(chunk)
         products, options, variants, gtins = _product_rows(chunk, tenant.pk, leaf_pks, rng, now)
         with transaction.atomic():
-            insert(Product, PRODUCT_COLUMNS, products)
             lo, hi = chunk[0].external_id, chunk[-1].external_id
+            # Products already there (a re-run, or the small demo's products 1000...) keep their own
+            # options, variants and GTINs: only new products get the generated ones.
+            existing = set(
+                Product.objects.for_tenant(tenant)
+                .filter(external_id__gte=lo, external_id__lte=hi)
+                .values_list("external_id", flat=True)
+            )
+            if existing:
+                options = [r for r in options if r[1] not in existing]
+                variants = [r for r in variants if r[1] not in existing]
+                gtins = [r for r in gtins if r[1] not in existing]
+            insert(Product, PRODUCT_COLUMNS, products)
             pks = dict(
                 Product.objects.for_tenant(tenant)
                 .filter(external_id__gte=lo, external_id__lte=hi)

@@ -234,3 +234,21 @@ def test_collections_and_pricing(tenant_a):
     competitor = Competitor.objects.filter(tenant=tenant_a).first()
     history = list(competitor.observations.order_by("observed_at").values_list("observed_at", "price"))
     assert len(history) == 12 and history[-1][1] == competitor.current_price
+
+
+def test_generator_over_the_small_demo_leaves_its_products_alone(db):
+    out = io.StringIO()
+    call_command("seed_demo", "--products", "100", stdout=out)  # the per-app small demo: products 1000...
+    tenant = Tenant.objects.get(domain="demo.myshopify.com")
+    small = {
+        p: sorted(Variant.objects.filter(product__external_id=p).values_list("external_id", flat=True))
+        for p in (1000, 1050)
+    }
+    call_command("seed_demo", "--products", "300", "--generator", "--lines", "900", "--no-progress", stdout=out)
+    assert Product.objects.filter(tenant=tenant).count() == 300
+    for p, variant_ids in small.items():
+        assert sorted(Variant.objects.filter(product__external_id=p).values_list("external_id", flat=True)) == (
+            variant_ids
+        )
+    # the generated products above the small demo's have their generated variants
+    assert Variant.objects.filter(product__external_id=1250, external_id__gte=1250 * 100).exists()
