@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install worker beat lint format migrations-check bench fuzz sdk clean
+.PHONY: run test install worker beat lint format migrations-check bench bench-quick fuzz sdk clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,12 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
 
+# PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL / REDIS_URL override the bench defaults); writes docs/benchmarks.md.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 # Schema fuzzing (schemathesis) of every surface on a live demo server; needs DATABASE_URL and REDIS_URL.
 # FUZZ_CHECKS=all adds the data-acceptance checks.

@@ -30,6 +30,9 @@ DEMO_KEYS = [
 ]
 # Apps add demo data through a module <app>.demo with seed(tenant=, products=, seed=, stdout=).
 DEMO_MODULES = ["catalog.demo", "merchandising.demo", "pricing.demo"]
+# Up to this size the apps' own small demos run (through their services; the docs' examples address
+# their ids); above it config/demo's bulk generator builds the shop (100 to 1,000,000 products).
+SMALL_DEMO_MAX = 1000
 
 
 def demo_key(seed: bytes, kind: KeyKind) -> str:
@@ -44,10 +47,21 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--allow-production", action="store_true")
         parser.add_argument("--keys-only", action="store_true", help="create the tenant and keys, no catalog data")
+        parser.add_argument(
+            "--generator",
+            action="store_true",
+            help=f"use the bulk generator even for --products <= {SMALL_DEMO_MAX} (it is used above that)",
+        )
+        parser.add_argument("--lines", type=int, default=None, help="order lines for the generator (10 per product)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
-    def handle(self, *args, products, seed, allow_production, keys_only, **options):
+    def handle(self, *args, products, seed, allow_production, keys_only, generator, lines, no_progress, **options):
         if settings.PRODUCTION and not allow_production:
             raise CommandError("seed_demo creates keys with public values; pass --allow-production to do so anyway.")
+        if not 1 <= products <= 1_000_000:
+            raise CommandError("--products must be between 1 and 1,000,000.")
+        if lines is not None and lines < 0:
+            raise CommandError("--lines must not be negative.")
         with transaction.atomic():
             tenant = Tenant.objects.filter(domain=DEMO_DOMAIN).first() or tenant_create(
                 domain=DEMO_DOMAIN, name="Demo Shop", plan=Plan.ENTERPRISE
@@ -61,7 +75,13 @@ class Command(BaseCommand):
                     api_key_create(
                         tenant=tenant, name=name, kind=kind, permission=permission, actor="seed_demo", seed=key_seed
                     )
-        if not keys_only:
+        if not keys_only and (generator or products > SMALL_DEMO_MAX):
+            from config.demo.generator import generate
+
+            generate(
+                tenant=tenant, products=products, seed=seed, lines=lines, stdout=self.stdout, progress=not no_progress
+            )
+        elif not keys_only:
             for module_name in DEMO_MODULES:
                 if importlib.util.find_spec(module_name) is None:
                     continue
