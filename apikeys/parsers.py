@@ -56,6 +56,8 @@ def _depth_ok(text: str) -> bool:
 
 class StrictJSONParser(BaseParser):
     media_type = "application/json"
+    # How numbers with a fraction are read (None: float); a surface that handles money sets Decimal.
+    parse_float = None
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
@@ -66,6 +68,8 @@ class StrictJSONParser(BaseParser):
         if not _depth_ok(text):
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels")
         try:
-            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+            return json.loads(
+                text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=self.parse_float
+            )
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
