@@ -5,20 +5,18 @@ started it; the machine's shared PostgreSQL and Redis are never stopped or recon
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 
 from tests.celery_worker import wait_for
+from tests.reliability.loadclient import http
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -28,25 +26,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def http(method: str, url: str, key: str | None = None, body: object = None, timeout: float = 30.0):
-    """(status, headers, parsed body or raw text) of one request; never raises for HTTP errors."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback test servers)
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            status, headers, raw = response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        status, headers, raw = error.code, dict(error.headers), error.read()
-    try:
-        return status, headers, json.loads(raw)
-    except ValueError:
-        return status, headers, raw.decode(errors="replace")
 
 
 def database_url_of_tests() -> str:

@@ -4,10 +4,11 @@ mid-run and starts again."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -15,25 +16,17 @@ from django.db import connection
 
 from apikeys import redis_client
 from tests.celery_worker import wait_for
-from tests.reliability.servers import RedisServer, WebServer, database_url_of_tests, http, redis_available
+from tests.reliability.loadclient import burst, http
+from tests.reliability.servers import RedisServer, WebServer, database_url_of_tests, redis_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PROBE = "/api/external/v1/stats"
-HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
-
-
-def burst(job: tuple[list[str], str, int]) -> list[tuple[int, dict[str, str]]]:
-    """Run in a client process: ``n`` concurrent requests spread over the servers."""
-    urls, key, n = job
-    with ThreadPoolExecutor(n) as pool:
-        results = list(pool.map(lambda i: http("GET", urls[i % len(urls)] + PROBE, key), range(n)))
-    return [(status, {h: headers.get(h) for h in HEADERS}) for status, headers, _ in results]
 
 
 def fire(urls: list[str], key: str, total: int, processes: int = 3) -> list[tuple[int, dict[str, str]]]:
-    jobs = [(urls, key, total // processes)] * processes
-    with ProcessPoolExecutor(processes) as pool:
+    jobs = [(urls, PROBE, key, total // processes)] * processes
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         return [r for batch in pool.map(burst, jobs) for r in batch]
 
 
