@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install worker beat lint format migrations-check bench bench-quick fuzz sdk clean
+.PHONY: run test install worker beat lint format migrations-check bench bench-quick fuzz sdk soak clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ fuzz: install
 # Generate a Python client per surface with openapi-python-client and drive a live demo server with it.
 sdk: install
 	$(BIN)/python -m pytest -q tests/contracts/test_sdk.py
+
+# Load soak (not CI): mixed traffic on the four surfaces with a worker sorting and repricing; see docs/reliability.md.
+SOAK_MINUTES ?= 10
+soak: install
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -161,7 +161,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "default")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died (acks late) is redelivered once this many seconds have passed since it was
+# taken; kombu's default hour left a killed worker's sort or recommendation undone for an hour. 15 minutes
+# matches the age at which a sort's "running" claim is taken over; tasks are idempotent and guarded, so a
+# task outliving it and being delivered twice does no harm.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT", 900, cast=int)}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "flush-api-key-usage": {"task": "apikeys.tasks.usage_flush", "schedule": 60.0},

@@ -94,13 +94,20 @@ def _collection_sync_one(*, tenant: Tenant, item: dict) -> SyncResult:
         },
     )
     if not created:
-        collection.title = item["title"]
-        collection.handle = item.get("handle", "") or ""
-        collection.shop_sort_order = item.get("sort_order", "") or ""
+        fields = {
+            "title": item["title"],
+            "handle": item.get("handle", "") or "",
+            "shop_sort_order": item.get("sort_order", "") or "",
+        }
         if collection.last_sorted_at is None:
             # never sorted here: the shop's order is still the merchant's own
-            collection.manual_order = None
-        collection.save(update_fields=["title", "handle", "shop_sort_order", "manual_order", "updated_at"])
+            fields["manual_order"] = None
+        changed = [name for name, value in fields.items() if getattr(collection, name) != value]
+        # A sync job resends unchanged collections all the time: only a real change is written.
+        if changed:
+            for name in changed:
+                setattr(collection, name, fields[name])
+            collection.save(update_fields=[*changed, "updated_at"])
     existing = {m.product_id: m for m in CollectionProduct.objects.filter(collection=collection)}
     wanted = [products[pid] for pid in ids]
     wanted_set = set(wanted)
