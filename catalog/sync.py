@@ -8,8 +8,10 @@ are applied. Re-sending the same payload changes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -260,6 +262,17 @@ def _link_order_lines(tenant: Tenant, variant_external_ids: Iterable[int]) -> No
 
 
 @transaction.atomic
+def _line_key(li: dict) -> tuple:
+    """A line item as stored: (product id, variant id, quantity, price, discount)."""
+    return (
+        li["product_id"],
+        li.get("variant_id"),
+        li["quantity"],
+        Decimal(str(li["price"])),
+        Decimal(str(li.get("total_discount") or 0)),
+    )
+
+
 def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, list]:
     """Upsert Shopify orders (de-duplicated by id), replace their lines and roll the affected days up.
 
@@ -301,12 +314,37 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
 
     orders = Order.objects.for_tenant(tenant)
     existing = {o.external_id: o for o in orders.filter(external_id__in=list(by_id))}
-    pairs: set = set()
+    stored_lines: dict[int, Counter] = {}
+    stored_pairs: dict[int, set] = {}
     if existing:
-        for variant_id, created in OrderLine.objects.filter(
-            order_id__in=[o.pk for o in existing.values()], variant__isnull=False
-        ).values_list("variant_id", "order__created_at"):
-            pairs.add((variant_id, created.astimezone(UTC).date()))
+        for order_id, variant_id, created, *line in OrderLine.objects.filter(
+            order_id__in=[o.pk for o in existing.values()]
+        ).values_list(
+            "order_id",
+            "variant_id",
+            "order__created_at",
+            "product_external_id",
+            "variant_external_id",
+            "quantity",
+            "price",
+            "total_discount",
+        ):
+            stored_lines.setdefault(order_id, Counter())[tuple(line)] += 1
+            if variant_id is not None:
+                stored_pairs.setdefault(order_id, set()).add((variant_id, created.astimezone(UTC).date()))
+    # An order sent again exactly as stored keeps its rows and its days are not rolled up again:
+    # resending a sync payload changes nothing.
+    unchanged = {
+        oid
+        for oid, order in existing.items()
+        if order.created_at == by_id[oid][1]["created_at"]
+        and order.cancelled_at == by_id[oid][1].get("cancelled_at")
+        and stored_lines.get(order.pk, Counter()) == Counter(_line_key(li) for li in by_id[oid][1]["line_items"])
+    }
+    pairs: set = set()
+    for oid, order in existing.items():
+        if oid not in unchanged:
+            pairs |= stored_pairs.get(order.pk, set())
     new_orders = [
         Order(tenant=tenant, external_id=oid, created_at=item["created_at"], cancelled_at=item.get("cancelled_at"))
         for oid, (_, item) in by_id.items()
@@ -323,9 +361,11 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
             changed.append(order)
     Order.objects.bulk_update(changed, ["created_at", "cancelled_at", "synced_at"], batch_size=500)
     order_of = {o.external_id: o for o in new_orders} | existing
-    OrderLine.objects.filter(order_id__in=[o.pk for o in existing.values()]).delete()
+    OrderLine.objects.filter(order_id__in=[o.pk for oid, o in existing.items() if oid not in unchanged]).delete()
     lines = []
     for oid, (_, item) in by_id.items():
+        if oid in unchanged:
+            continue
         order = order_of[oid]
         for li in item["line_items"]:
             info = variant_info.get(li.get("variant_id"))

@@ -323,3 +323,17 @@ def test_orders_need_write_permission_and_stay_in_their_tenant(keys_a, keys_b, t
     assert line.variant_id is None and line.product_id is None  # A's product and variant are not B's
     assert not Order.objects.filter(tenant=tenant_a).exists()
     assert not DailySales.objects.exists()
+
+
+def test_reposting_an_identical_order_rewrites_nothing(platform_w, tenant_a, synced):
+    orders = [order(7001, [(1, 100, 2, "49.90", "0"), (2, 200, 1, "49.90", "1.00")])]
+    post_orders(platform_w, orders)
+    line_ids = set(OrderLine.objects.filter(tenant=tenant_a).values_list("pk", flat=True))
+    sales_ids = set(DailySales.objects.filter(tenant=tenant_a).values_list("pk", flat=True))
+    post_orders(platform_w, orders)
+    assert set(OrderLine.objects.filter(tenant=tenant_a).values_list("pk", flat=True)) == line_ids
+    assert set(DailySales.objects.filter(tenant=tenant_a).values_list("pk", flat=True)) == sales_ids
+    # a changed line replaces the order's lines and rolls its day up again
+    post_orders(platform_w, [order(7001, [(1, 100, 3, "49.90", "0"), (2, 200, 1, "49.90", "1.00")])])
+    assert set(OrderLine.objects.filter(tenant=tenant_a).values_list("pk", flat=True)).isdisjoint(line_ids)
+    assert sales(tenant_a)[0][:3] == (100, date(2025, 5, 2), 3)
