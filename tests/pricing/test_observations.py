@@ -161,10 +161,11 @@ def test_new_observations_enqueue_repricing_of_auto_products_only(
     manual = priced_product(tenant_a, external_id=43)
     PricingSettings.objects.create(tenant=tenant_a, product=auto, auto_reprice=True)
     PricingSettings.objects.create(tenant=tenant_a, product=manual, auto_reprice=False)
+    first = item()  # one timestamp for both posts: the second must be the same observation
     with django_capture_on_commit_callbacks(execute=True):
-        writer.post(URL, {"observations": [item(), item(product_id=43)]}, format="json")
+        writer.post(URL, {"observations": [first, item(product_id=43)]}, format="json")
     assert task_calls == [(tenant_a.pk, [auto.pk], "observations")]
     task_calls.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        writer.post(URL, {"observations": [item()]}, format="json")  # a duplicate: nothing new
+        writer.post(URL, {"observations": [first]}, format="json")  # a duplicate: nothing new
     assert task_calls == []
