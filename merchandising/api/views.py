@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.permissions import Permission
+from apikeys.schema import DynasortErrorSerializer
 from apikeys.surfaces import MERCHANDISING
 from apikeys.views import SurfaceAPIView
 from merchandising.actions import ACTIONS, Action
@@ -24,24 +25,9 @@ def _request_serializer(action: Action) -> type[serializers.Serializer]:
     )
 
 
-class ErrorEnvelope(serializers.Serializer):
-    error = serializers.BooleanField(default=True)
-    message = serializers.CharField()
-    code = serializers.ChoiceField(
-        choices=[
-            "unauthorized",
-            "rate_limited",
-            "permission_denied",
-            "invalid_action",
-            "invalid_params",
-            "not_found",
-            "server_error",
-        ]
-    )
-
-
+# The body is the surface's (apikeys.schema puts it on every error); these give each status its meaning.
 ERRORS = {
-    status: OpenApiResponse(ErrorEnvelope, description=text)
+    status: OpenApiResponse(DynasortErrorSerializer, description=text)
     for status, text in [
         (400, "invalid_action or invalid_params"),
         (401, "unauthorized"),

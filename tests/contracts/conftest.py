@@ -3,7 +3,7 @@
 import pytest
 
 from tests.contracts.live import LiveServer, start_demo_server
-from tests.merchandising.conftest import _eager_tasks, _fresh_memory_rate_limiter, shop  # noqa: F401  (fixtures)
+from tests.merchandising.conftest import _eager_tasks, shop  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="session")

@@ -9,22 +9,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apikeys.ratelimit import limiter
 from catalog.models import Product, Variant
 from config.celery import app as celery_app
 from merchandising.models import Collection, CollectionProduct, Recipe
 from tests import factories
 
 ENDPOINT = "/api/v1/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memory_rate_limiter():
-    """The in-process fallback limiter keys buckets by tenant id without the per-test prefix; on SQLite
-    ids repeat across tests, so its counts would leak from one test into the next."""
-    limiter._memory._logs.clear()
-    yield
-    limiter._memory._logs.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,18 +11,9 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from apikeys.ratelimit import limiter
 from config.celery import app as celery_app
 from tenants.models import Tenant
 from tests.conftest import Keys, client_for
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memory_rate_limiter():
-    """The in-process fallback limiter keys buckets by tenant id; on SQLite ids repeat across tests."""
-    limiter._memory._logs.clear()
-    yield
-    limiter._memory._logs.clear()
 
 
 @pytest.fixture
