@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from apikeys import tokens
+from apikeys import keycache, tokens
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.models import ApiKey
 from apikeys.ratelimit import Limit, limiter
@@ -53,12 +53,9 @@ class KeyPrincipal:
         return f"key:{self.key.prefix}…{self.key.last_four}"
 
 
-def key_from_header(header: str | None) -> ApiKey:
-    """The active key named by an ``Authorization: Bearer <key>`` header; AuthenticationFailed otherwise.
-
-    Malformed keys and keys with a wrong checksum are refused before any I/O;
-    a well-formed key costs one indexed query (by hash, tenant joined).
-    """
+def digest_from_header(header: str | None) -> str:
+    """The SHA-256 of the key in an ``Authorization: Bearer <key>`` header. Malformed keys and keys
+    with a wrong checksum are refused here, before any I/O."""
     if not header:
         raise AuthenticationFailed("Missing API key")
     match = _BEARER.fullmatch(header.strip())
@@ -67,15 +64,40 @@ def key_from_header(header: str | None) -> ApiKey:
     plaintext = match.group(1)
     if not tokens.is_well_formed(plaintext):
         raise AuthenticationFailed("Invalid API key")
-    key = ApiKey.objects.select_related("tenant").filter(key_hash=tokens.digest(plaintext)).first()
+    return tokens.digest(plaintext)
+
+
+def key_for_digest(digest: str, *, fresh: bool = False, generation: str | None = None) -> tuple[ApiKey, str | None]:
+    """The active key of this hash and the cache generation it is known at (None: not cached).
+
+    A cached key costs nothing here (unless ``fresh``); otherwise one indexed query (by hash,
+    tenant joined), and the key is cached under ``generation``, which must have been read from
+    Redis before this call, or else under the current one, read now before the query.
+    """
+    entry = None if fresh else keycache.cache.get(digest)
+    if entry is not None:
+        try:
+            _check_active(entry.key)
+            return entry.key, entry.generation
+        except AuthenticationFailed:
+            pass  # a refusal is never taken from the cache: the key may have changed since (e.g. a new expiry)
+    if generation is None or entry is not None:
+        generation = keycache.generation()
+    key = ApiKey.objects.select_related("tenant").filter(key_hash=digest).first()
     if key is None:
         raise AuthenticationFailed("Invalid API key")
+    if generation is not None:
+        keycache.cache.put(digest, key, generation)
+    _check_active(key)
+    return key, generation
+
+
+def _check_active(key: ApiKey) -> None:
     now = timezone.now()
     if key.revoked_at is not None and key.revoked_at <= now:
         raise AuthenticationFailed("API key revoked")
     if key.expires_at is not None and key.expires_at <= now:
         raise AuthenticationFailed("API key expired")
-    return key
 
 
 def _count_failure(ip: str | None) -> None:
@@ -96,9 +118,13 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request, *, fresh: bool = False, generation: str | None = None):
+        """The key, from the process cache when it has it. ``request.key_generation`` is the cache
+        generation the key is known at, for the rate-limit call to check (apikeys.views); when that
+        is stale the view calls this again with ``fresh`` and the generation Redis holds now."""
         try:
-            key = key_from_header(request.META.get("HTTP_AUTHORIZATION"))
+            request.key_digest = digest_from_header(request.META.get("HTTP_AUTHORIZATION"))
+            key, request.key_generation = key_for_digest(request.key_digest, fresh=fresh, generation=generation)
         except AuthenticationFailed:
             _count_failure(client_ip(request.META))
             raise

@@ -10,6 +10,10 @@ nothing. The window is a sliding log (a sorted set of request times), so no
 more than ``limit`` requests are admitted in any ``window`` seconds, exactly.
 The clock is Redis's own, shared by every web process.
 
+The same call reads the API-key cache generation (apikeys.keycache): a request
+whose cached key is no longer current is counted nowhere and answered ``stale``,
+so checking the cache costs no extra round trip.
+
 When Redis cannot be reached the same algorithm runs in process memory: limits
 then hold per process (never unlimited, never a 500) and /readyz says so.
 """
@@ -24,20 +28,29 @@ from dataclasses import dataclass
 
 from apikeys import redis_client
 
+# The Redis key (under REDIS_KEY_PREFIX) of the API-key cache generation, bumped on every key or tenant write.
+GENERATION_KEY = "keys:generation"
+
+# KEYS[1]: the key-cache generation; KEYS[2..]: one sorted set per limit.
+# ARGV[1]: this request's member id; ARGV[2]: the generation the caller's cached key was loaded at ('' = no
+# check); then limit and window (ms) per limit. Returns {status, now_ms, generation, count1, reset1, ...} with
+# status 0 admitted, 1 refused, 2 stale (nothing counted).
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local generation = redis.call('GET', KEYS[1]) or '0'
+if ARGV[2] ~= '' and ARGV[2] ~= generation then return {2, now, generation} end
 local refused = 0
 local counts = {}
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 * i + 1])
+for i = 2, #KEYS do
+  local window = tonumber(ARGV[2 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
   counts[i] = redis.call('ZCARD', KEYS[i])
-  if counts[i] >= tonumber(ARGV[2 * i]) then refused = 1 end
+  if counts[i] >= tonumber(ARGV[2 * i - 1]) then refused = 1 end
 end
-local out = {refused, now}
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 * i + 1])
+local out = {refused, now, generation}
+for i = 2, #KEYS do
+  local window = tonumber(ARGV[2 * i])
   if refused == 0 then
     redis.call('ZADD', KEYS[i], now, ARGV[1] .. ':' .. i)
     redis.call('PEXPIRE', KEYS[i], window)
@@ -72,6 +85,10 @@ class Decision:
     reset_at: float  # epoch seconds when the oldest counted request leaves the window
     retry_after: int  # seconds; 0 when allowed
     degraded: bool = False
+    # the API-key cache generation Redis holds now (None without Redis); ``stale``: the caller's differs and
+    # nothing was counted (every other field is then meaningless)
+    generation: str | None = None
+    stale: bool = False
 
 
 class _MemoryLimiter:
@@ -108,16 +125,23 @@ class RateLimiter:
         self._memory = _MemoryLimiter()
         self._script = None
 
-    def hit(self, limits: list[Limit]) -> Decision:
-        """Count one request against every limit in ``limits`` (all or nothing)."""
+    def hit(self, limits: list[Limit], generation: str | None = None) -> Decision:
+        """Count one request against every limit in ``limits`` (all or nothing).
+
+        With ``generation`` (the key cache's, see apikeys.keycache), a different current generation in Redis
+        makes the answer ``stale`` and counts nothing.
+        """
         client = redis_client.get_client()
         degraded = False
         result = None
+        current: str | None = None
         if client is not None:
             try:
-                result = self._redis_hit(client, limits)
+                result, current = self._redis_hit(client, limits, generation)
             except redis_client.REDIS_ERRORS as exc:
                 redis_client.mark_failed(exc)
+        if result is None and current is not None:
+            return Decision(False, limits[0].limit, 0, 0.0, 0, generation=current, stale=True)
         if result is None:
             degraded = bool(redis_client.status()["configured"])
             result = self._memory.hit(limits)
@@ -139,18 +163,26 @@ class RateLimiter:
             reset_at=reset_at,
             retry_after=retry_after,
             degraded=degraded,
+            generation=current,
         )
 
-    def _redis_hit(self, client, limits: list[Limit]) -> tuple[bool, float, list[tuple[int, float]]]:
+    def _redis_hit(
+        self, client, limits: list[Limit], generation: str | None
+    ) -> tuple[tuple[bool, float, list[tuple[int, float]]] | None, str]:
+        """One EVALSHA: (allowed, now, (count, reset) per limit) and the current generation; None when stale."""
         if self._script is None:
             self._script = client.register_script(_SCRIPT)
-        args: list[object] = [uuid.uuid4().hex]
+        args: list[object] = [uuid.uuid4().hex, generation or ""]
         for lim in limits:
             args += [lim.limit, lim.window * 1000]
-        raw = self._script(keys=[redis_client.key("rl", lim.bucket) for lim in limits], args=args, client=client)
+        keys = [redis_client.key(GENERATION_KEY), *(redis_client.key("rl", lim.bucket) for lim in limits)]
+        raw = self._script(keys=keys, args=args, client=client)
+        current = raw[2].decode() if isinstance(raw[2], bytes) else str(raw[2])
+        if raw[0] == 2:
+            return None, current
         now = raw[1] / 1000
-        per_limit = [(int(raw[2 + 2 * i]), raw[3 + 2 * i] / 1000) for i in range(len(limits))]
-        return raw[0] == 0, now, per_limit
+        per_limit = [(int(raw[3 + 2 * i]), raw[4 + 2 * i] / 1000) for i in range(len(limits))]
+        return (raw[0] == 0, now, per_limit), current
 
 
 limiter = RateLimiter()

@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apikeys import usage
+from apikeys import keycache, usage
 from apikeys.auth import ApiKeyAuthentication, client_ip
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.models import ApiKey
@@ -74,14 +74,23 @@ class SurfaceAPIView(APIView):
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
         request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
         key: ApiKey = request.auth  # runs ApiKeyAuthentication; raises AuthenticationFailed
-        request.api_key = key
         request.client_ip = client_ip(request.META)
+        try:
+            self.check_access(request, key)
+        except ApiError:
+            if getattr(request, "key_generation", None) is None:
+                raise
+            # a refusal is never taken from the key cache: the allowlist or plan may have changed since
+            key = self.reauthenticate(request, keycache.generation())
+        self.check_rate_limit(request, key)
+        self.require_permission(request, self.permission_for(request))
+
+    def check_access(self, request: Request, key: ApiKey) -> None:
+        request.api_key = key
         if not key.ip_allowed(request.client_ip):
             raise ApiError(ErrorKind.IP_NOT_ALLOWED, "Request from an IP address not on the key's allowlist")
         if not plan_allows(key.tenant.plan, self.surface.surface):
             raise ApiError(ErrorKind.PLAN, f"The shop's plan ({key.tenant.plan}) does not include API access here")
-        self.check_rate_limit(request, key)
-        self.require_permission(request, self.permission_for(request))
 
     def permission_for(self, request: Request) -> Permission:
         return self.method_permissions.get(request.method, Permission.WRITE)
@@ -91,11 +100,25 @@ class SurfaceAPIView(APIView):
             raise ApiError(ErrorKind.PERMISSION, f"This API key needs the '{needed}' permission for this request")
 
     def check_rate_limit(self, request: Request, key: ApiKey) -> None:
+        generation = getattr(request, "key_generation", None)
         limits = rate_limits_for(self.surface, key)
-        decision = limiter.hit(limits)
+        decision = limiter.hit(limits, generation=generation)
+        if decision.stale or (generation is not None and decision.generation is None):
+            # The key came from the process cache and is not known to be current (it changed, or Redis
+            # cannot say): authenticate again from the database, as an uncached request would.
+            key = self.reauthenticate(request, decision.generation)
+            limits = rate_limits_for(self.surface, key)
+            if decision.stale:  # nothing was counted; a fresh key needs no generation check
+                decision = limiter.hit(limits)
         request.rate_limit_headers = rate_limit_headers(self.surface, decision, limits[0].window)
         if not decision.allowed:
             raise ApiError(ErrorKind.RATE_LIMITED, "Too many requests", retry_after=decision.retry_after)
+
+    def reauthenticate(self, request: Request, generation: str | None) -> ApiKey:
+        principal, key = ApiKeyAuthentication().authenticate(request, fresh=True, generation=generation)
+        request.user, request.auth = principal, key
+        self.check_access(request, key)
+        return key
 
     def finalize_response(self, request: Request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -178,6 +178,13 @@ MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant
 DEFAULT_KEY_RATE_LIMIT = (1000, 3600)  # per key on the other surfaces
 AUTH_FAILURE_RATE_LIMIT = (30, 60)  # failed authentications per client address
 
+# Authenticated keys are cached per process and checked against a Redis generation on every
+# request (apikeys/keycache.py); no entry is used longer than this. 0 turns the cache off.
+API_KEY_CACHE_SECONDS = env("API_KEY_CACHE_SECONDS", 10.0, cast=float)
+# Usage counters are gathered per process and written to Redis in one pipeline at most this
+# often (apikeys/usage.py); 0 writes on every request.
+USAGE_BUFFER_SECONDS = env("USAGE_BUFFER_SECONDS", 0.5, cast=float)
+
 # Prefix for every Redis key the platform writes (so tests and tenants of a
 # shared Redis can be told apart).
 REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "plat")

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from apikeys import redis_client, usage
+from apikeys import keycache, redis_client, usage
 from apikeys.services import IssuedKey, api_key_create
 from apikeys.tokens import KeyKind
 from tenants.models import Tenant
@@ -39,6 +39,7 @@ def _isolated_redis(settings):
     settings.REDIS_KEY_PREFIX = f"test:{uuid.uuid4().hex[:12]}"
     redis_client.reset_for_tests()
     usage.reset_memory_for_tests()
+    keycache.cache.clear()
     yield
     client = redis_client.get_client()
     if client is not None:
