@@ -30,31 +30,59 @@ def product_list(*, tenant: Tenant) -> QuerySet[Product]:
     )
 
 
-def _detail(tenant: Tenant) -> QuerySet[Product]:
-    recs = Recommendation.objects.select_related("recommended").only(
-        "product_id", "recommended__external_id", "explanation", "reason_json", "position"
+# What the Sortillus product body shows (ProductOutputSerializer); loading nothing else keeps the query cheap.
+_DETAIL_FIELDS = (
+    "id",
+    "tenant_id",
+    "external_id",
+    "name",
+    "description",
+    "image",
+    "active",
+    "state",
+    "updated_at",
+    "created_at",
+    "recommended_at",
+    "category_id",
+    "category__full_external_id",
+    "cluster_id",
+    "cluster__canonical_id",
+)
+
+
+def _detail(tenant: Tenant, **lookup: int) -> Product:
+    """One product and its recommendations (``product.recommendation_list``), NotFound otherwise.
+
+    One query by a unique key, without ORDER BY (Django's ordering compiler is as costly as the
+    database round trip here: docs/benchmarks.md), plus one for the recommendations.
+    """
+    try:
+        product = (
+            Product.objects.for_tenant(tenant).select_related("category", "cluster").only(*_DETAIL_FIELDS).get(**lookup)
+        )
+    except Product.DoesNotExist:
+        raise NotFound("Product not found") from None
+    product.recommendation_list = list(
+        Recommendation.objects.filter(product=product)
+        .select_related("recommended")
+        .only("product_id", "recommended__external_id", "explanation", "reason_json", "position")
+        .order_by("position")
     )
-    return (
-        Product.objects.for_tenant(tenant)
-        .select_related("category", "cluster__canonical")
-        .prefetch_related(Prefetch("recommendations", queryset=recs.order_by("position")))
-    )
+    return product
 
 
 def product_get(*, tenant: Tenant, external_id: int) -> Product:
     """The tenant's product with this external id (404 "Product not found" otherwise)."""
-    product = _detail(tenant).filter(external_id=external_id).first() if 0 < external_id <= MAX_ID else None
-    if product is None:
+    if not 0 < external_id <= MAX_ID:
         raise NotFound("Product not found")
-    return product
+    return _detail(tenant, external_id=external_id)
 
 
 def product_get_by_pk(*, tenant: Tenant, pk: int) -> Product:
     """The tenant's product with this internal id (``sortillus_id``)."""
-    product = _detail(tenant).filter(pk=pk).first() if 0 < pk <= MAX_ID else None
-    if product is None:
+    if not 0 < pk <= MAX_ID:
         raise NotFound("Product not found")
-    return product
+    return _detail(tenant, pk=pk)
 
 
 def category_list(*, tenant: Tenant) -> QuerySet[Category]:

@@ -110,19 +110,19 @@ def product_list(*, tenant: Tenant, since_id: int = 0, limit: int = 50) -> list[
 
 
 def product_get(*, tenant: Tenant, product_id: int) -> Product:
-    product = (
-        Product.objects.for_tenant(tenant)
-        .filter(external_id=product_id)
-        .select_related("merchandising")
-        .prefetch_related(
-            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")),
-            "variants",
+    try:
+        # get(), not first(): a unique key needs no ORDER BY, whose compilation costs as much as the query
+        return (
+            Product.objects.for_tenant(tenant)
+            .select_related("merchandising")
+            .prefetch_related(
+                Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")),
+                "variants",
+            )
+            .get(external_id=product_id)
         )
-        .first()
-    )
-    if product is None:
-        raise NotFound(f"Product {product_id} not found")
-    return product
+    except Product.DoesNotExist:
+        raise NotFound(f"Product {product_id} not found") from None
 
 
 def product_setting(product: Product) -> ProductSetting | None:

@@ -118,12 +118,14 @@ class ProductOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
     updated_at = TimestampField()
     created_at = TimestampField()
-    recommendations = RecommendationOutputSerializer(many=True)
+    recommendations = RecommendationOutputSerializer(many=True, source="recommendation_list")
     recommended_at = TimestampField()
 
     def get_canonical_id(self, product) -> int | None:
-        canonical = _canonical(product)
-        return canonical.pk if canonical else None
+        cluster = product.cluster
+        if cluster is None or cluster.canonical_id == product.pk:
+            return None
+        return cluster.canonical_id
 
     def get_category_external_id(self, product) -> str | None:
         return product.category.full_external_id if product.category_id else None

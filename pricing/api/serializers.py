@@ -157,11 +157,6 @@ def observations_validate(raw: list) -> tuple[list[ObservationIn], dict[int, dic
 # --- output -----------------------------------------------------------------------------------------------
 
 
-def _reference(product: Product):
-    variants = list(product.variants.all())  # prefetched, ordered by position then id
-    return variants[0] if variants else None
-
-
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
@@ -220,14 +215,14 @@ class ProductSerializer(serializers.Serializer):
 
     def to_representation(self, product: Product) -> dict:
         # by hand for speed, like CompetitorSerializer; same keys as the declared fields
-        ref = _reference(product)
+        # reference_price/_cost: the first variant's, annotated by pricing.selectors.product_list
         row = settings_of(product)
         competitor = CompetitorSerializer()
         return {
             "id": product.external_id,
             "title": product.name,
-            "currentPrice": _money(ref.price if ref else None),
-            "costPrice": _money(ref.cost if ref else None),
+            "currentPrice": _money(product.reference_price),
+            "costPrice": _money(product.reference_cost),
             "minPrice": _money(row.min_price if row else None),
             "maxPrice": _money(row.max_price if row else None),
             "autoReprice": bool(row and row.auto_reprice),
@@ -238,13 +233,11 @@ class ProductSerializer(serializers.Serializer):
 
     @extend_schema_field(MONEY)
     def get_currentPrice(self, product) -> str | None:
-        ref = _reference(product)
-        return _money(ref.price if ref else None)
+        return _money(product.reference_price)
 
     @extend_schema_field(MONEY)
     def get_costPrice(self, product) -> str | None:
-        ref = _reference(product)
-        return _money(ref.cost if ref else None)
+        return _money(product.reference_cost)
 
     @extend_schema_field(MONEY)
     def get_minPrice(self, product) -> str | None:
@@ -288,8 +281,7 @@ class LinkedProductSerializer(serializers.Serializer):
 
     @extend_schema_field(MONEY)
     def get_currentPrice(self, product) -> str | None:
-        ref = _reference(product)
-        return _money(ref.price if ref else None)
+        return _money(product.reference_price)
 
 
 class CompetitorListSerializer(CompetitorSerializer):
@@ -300,11 +292,10 @@ class CompetitorListSerializer(CompetitorSerializer):
 
     def to_representation(self, competitor: Competitor) -> dict:
         data = super().to_representation(competitor)
-        ref = _reference(competitor.product)
         data["product"] = {
             "id": competitor.product.external_id,
             "title": competitor.product.name,
-            "currentPrice": _money(ref.price if ref else None),
+            "currentPrice": _money(competitor.product_reference_price),  # pricing.selectors.competitor_list
         }
         return data
 
