@@ -310,18 +310,24 @@ def profile_http(env: dict[str, str], ids: dict) -> str:
 
 
 HTTP_NOTE = (
-    "What dominates: the bare view runs one query and no Redis call; a surface read runs 3 to 5 queries (the "
-    "key by its hash with the tenant joined, the product with category and duplicate cluster joined, then its "
-    "prefetches) and 2 Redis round trips (the rate-limit EVALSHA, the usage pipeline), plus DRF's request and "
-    "serializer. Django's query compilation (sql/compiler) costs about as much as the database round trip on "
-    "this CPU, so each extra query is paid twice. To reach 60% of the bare view (for the owners, not changed "
-    "here): cache the key lookup per process for a few seconds by key hash, invalidated through a Redis version "
-    "bump on revoke/update (apikeys/auth.py key_from_header); count usage in the same Redis round trip as the "
-    "rate limit (apikeys/ratelimit.py, apikeys/usage.py); read the detail in fewer queries (catalog/selectors.py "
-    "_detail and the ShopiSync/Dynasort selectors' separate prefetches). The lists pay a COUNT(*) over the "
-    "tenant's products on every unfiltered page (Sortillus' total_count, ShopiSync's total; linear in the shop's "
-    "size: at 100,000 products, in-process, 40 of 45 ms for Sortillus and 26 of 64 ms for ShopiSync, whose rest "
-    "is serializing 50 products from 6 queries)."
+    "What dominates: round trips. The bare view makes two database round trips (Django's connection health "
+    "check, SELECT 1, then its query) and no Redis call. A surface read now makes one Redis round trip (the "
+    "rate-limit EVALSHA, which also checks the key cache's generation) and its own queries: Sortillus 2 (the "
+    "product with category and cluster, its recommendations), ShopiSync 3 (product with settings and reference "
+    "price, competitors, recent price changes), Dynasort 3 (product with settings, options with sort rules, "
+    "variants). On this 2-core machine every round trip is a context switch to PostgreSQL or Redis and back, "
+    "and Django's query compilation costs about as much as the database's work, so the ratio to the one-row "
+    "bare view follows the number of queries. The 'ratio to the same queries' column isolates the platform's "
+    "own request stack (key, rate limit, usage, DRF, serializer): 0.7-0.9. Changed in this round: the key "
+    "lookup is cached per process and checked against a Redis generation inside the rate-limit call "
+    "(apikeys/keycache.py; a revocation is still seen at once by every process), usage counting is buffered "
+    "and written in one pipeline per process every 0.5 s (apikeys/usage.py), detail reads use get() without "
+    "ORDER BY (Django's ordering compiler cost as much as the query), read only the columns they show, and "
+    "ShopiSync's reference price comes from the product query instead of a variants prefetch. What remains "
+    "for 0.6 on the one-row baseline: one query per detail (the related lists as JSON aggregates in the "
+    "product's query, PostgreSQL json_agg / SQLite json_group_array), not done. The lists pay a COUNT(*) over "
+    "the tenant's products on every unfiltered page (Sortillus' total_count, ShopiSync's total), linear in "
+    "the shop's size."
 )
 
 
