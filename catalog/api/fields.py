@@ -1,4 +1,4 @@
-"""Strict serializer fields: JSON types are checked, not coerced (a number is no name, "true" is no boolean)."""
+"""Sortillus fields: timestamps, shop ids and GTINs (the strict JSON-type fields are apikeys.fields)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys.fields import StrictCharField
 from catalog import gtin as gtin_engine
 
 MAX_EXTERNAL_ID = 2**63 - 1
@@ -27,31 +28,6 @@ class TimestampField(serializers.Field):
 
     def to_representation(self, value):
         return sortillus_time(value)
-
-
-class StrictCharField(serializers.CharField):
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictURLField(serializers.URLField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class ExternalIdField(serializers.IntegerField):
@@ -90,25 +66,3 @@ class GtinField(StrictCharField):
 
     def to_representation(self, value):
         return getattr(value, "normalised", value)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know (except ``ignored_fields``), reporting them with the field errors."""
-
-    ignored_fields: frozenset[str] = frozenset()
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        unknown = sorted(set(data) - set(self.fields) - self.ignored_fields)
-        errors: dict = {}
-        try:
-            value = super().to_internal_value({k: v for k, v in data.items() if k in self.fields})
-        except serializers.ValidationError as exc:
-            errors = dict(exc.detail)
-            value = None
-        for key in unknown:
-            errors[str(key)[:100]] = ["Unknown field."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value

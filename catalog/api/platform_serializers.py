@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from catalog.api.fields import ExternalIdField, StrictCharField, StrictSerializer, StrictURLField
+from apikeys.fields import StrictCharField, StrictSerializer, StrictURLField
+from catalog.api.fields import ExternalIdField
 
 MAX_ITEMS = 1000
 

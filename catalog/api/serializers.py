@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from catalog.api.fields import (
-    ExternalIdField,
-    GtinField,
-    StrictBooleanField,
-    StrictCharField,
-    StrictSerializer,
-    StrictURLField,
-    TimestampField,
-)
+from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField
+from catalog.api.fields import ExternalIdField, GtinField, TimestampField
 
 MAX_GTINS = 50
 

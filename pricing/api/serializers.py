@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys.fields import StrictBooleanField, StrictSerializer
 from apikeys.schema import ShopiSyncErrorSerializer
 from catalog.models import Product
 from pricing.models import Competitor, PriceChange
@@ -25,15 +26,6 @@ MAX_PAGE = 1_000_000
 MAX_DAYS = 365
 MAX_OBSERVATIONS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between the scraper and us
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean only: no "yes", 1 or "true" strings in bodies."""
-
-    def to_internal_value(self, data):
-        if data is True or data is False:
-            return data
-        self.fail("invalid", input=data)
 
 
 @extend_schema_field(
@@ -57,18 +49,6 @@ class MoneyField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
             self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses unknown fields and bodies that are not JSON objects (the doc lists every accepted field)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["expected a JSON object"]})
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
         return super().to_internal_value(data)
 
 
