@@ -93,7 +93,7 @@ def bulk_set_rows(model: type[models.Model], fields: Sequence[str], rows: Sequen
         return
     meta = model._meta
     pk = meta.pk
-    arrays = ", ".join(f"%s::{_array_type(c)}" for c in [pk, *columns])
+    arrays = ", ".join(f"%b::{_array_type(c)}" for c in [pk, *columns])
     names = ", ".join(f'"{c.column}"' for c in [pk, *columns])
     sets = ", ".join(f'"{c.column}" = v."{c.column}"' + ("::jsonb" if _is_json(c) else "") for c in columns)
     # identifiers come from the model's own metadata, values are parameters
@@ -160,7 +160,7 @@ def insert_new(
     """
     columns = _fields(model, fields)
     names = ", ".join(f'"{c.column}"' for c in columns)
-    arrays = ", ".join(f"%s::{_array_type(c)}" for c in columns)
+    arrays = ", ".join(f"%b::{_array_type(c)}" for c in columns)
     values = ", ".join(f'v."{c.column}"' + ("::jsonb" if _is_json(c) else "") for c in columns)
     conflict = ", ".join(f'"{c.column}"' for c in _fields(model, unique))
     result = ", ".join(f'"{c.column}"' for c in _fields(model, returning))

@@ -17,6 +17,7 @@ Order of the steps, as the algorithm says:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -111,6 +112,43 @@ def cost_floor(cost: Decimal | None, margin_percent: Decimal) -> Decimal | None:
     return (cost / (1 - margin_percent / HUNDRED)).quantize(CENT, rounding=ROUND_CEILING)
 
 
+def _is_stale(offer: Offer, rules: Rules, now: datetime) -> bool:
+    return now - offer.observed_at > rules.max_age
+
+
+def inputs_key(*, current: Decimal, offers: Iterable[Offer], rules: Rules, now: datetime) -> str:
+    """A digest of everything ``decide`` depends on: equal keys give equal decisions.
+
+    ``now`` counts only through which offers are stale (the one use ``decide``
+    makes of time), so the key stays the same between runs until an input changes
+    or an offer ages past ``max_age``. Money is written with two decimals so 18.0
+    and 18.00 give the same key.
+    """
+
+    def money(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    parts = [
+        money(current),
+        rules.strategy.value,
+        money(rules.beat_amount),
+        str(rules.beat_percent),
+        str(rules.min_margin_percent),
+        money(rules.min_price),
+        money(rules.max_price),
+        money(rules.cost),
+        str(rules.charm),
+        money(rules.threshold),
+        str(rules.max_step_percent),
+        str(rules.include_out_of_stock),
+        ",".join(sorted(rules.excluded)),
+        rules.no_offers.value,
+    ]
+    for offer in sorted(offers, key=lambda o: (o.competitor, o.price)):
+        parts += [offer.competitor, money(offer.price), str(offer.in_stock), str(_is_stale(offer, rules, now))]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
 def usable_offers(offers: Iterable[Offer], rules: Rules, now: datetime) -> tuple[list[Offer], dict[str, str]]:
     """The offers that count, and why each other one was ignored."""
     kept: list[Offer] = []
@@ -118,7 +156,7 @@ def usable_offers(offers: Iterable[Offer], rules: Rules, now: datetime) -> tuple
     for offer in offers:
         if offer.competitor in rules.excluded:
             ignored[offer.competitor] = "excluded"
-        elif now - offer.observed_at > rules.max_age:
+        elif _is_stale(offer, rules, now):
             ignored[offer.competitor] = "stale"
         elif not offer.in_stock and not rules.include_out_of_stock:
             ignored[offer.competitor] = "out_of_stock"

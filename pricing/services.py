@@ -361,23 +361,27 @@ def rules_for(row: Any, cost: Decimal | None, max_age: timedelta) -> repricing.R
 
 
 NO_VARIANTS = {"reason": "no variants: nothing to price"}
+NO_VARIANTS_KEY = "no variants"
 HISTORY_FIELDS = ("tenant_id", "product_id", "old_price", "new_price", "reason", "source", "details", "created_at")
+DECIDED_FIELDS = ["last_decision", "last_repriced_at", "last_known_price", "decided_inputs"]
 
 
 @transaction.atomic
 def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) -> tuple[int, int]:
-    """Reprice one chunk of settings rows in a fixed number of statements (read 3, write at most 3).
+    """Reprice one chunk of settings rows in a fixed number of statements (3 reads, at most 3 writes).
 
-    A product whose decision and known price come out as stored (nothing changed
-    since the last run: same rules, offers, staleness, price and cost) is not
-    written at all, so an idempotent re-run only reads.
+    A product whose inputs (rules, price, cost, offers and which of them are
+    stale: ``repricing.inputs_key``) are those under which its price is known to
+    stay is skipped, with nothing written: an idempotent re-run only reads. After
+    a change the key of the new price is stored when the engine keeps that price
+    (always, except when a step limit stopped it short of its target).
     """
     rows = list(
         PricingSettings.objects.for_tenant(tenant)
         .filter(pk__in=settings_ids, auto_reprice=True, active=True)
         .select_for_update()
         .order_by("id")
-        .values_list("id", "product_id", "last_known_price", "last_decision", *RULE_FIELDS, named=True)
+        .values_list("id", "product_id", "last_known_price", "decided_inputs", *RULE_FIELDS, named=True)
     )
     product_ids = [r.product_id for r in rows]
     variants = _locked_variants(tenant, product_ids)
@@ -391,35 +395,40 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
     max_age = stale_after()
     changed_variants: list[tuple[int, Decimal]] = []
     history: list[tuple] = []
-    decided: list[tuple] = []  # settings rows to write: id, last_decision, last_repriced_at, last_known_price
+    decided: list[tuple] = []  # settings rows to write, DECIDED_FIELDS after the id
     changed = 0
     for row in rows:
         product_variants = variants.get(row.product_id)
         if not product_variants:
-            if row.last_decision != NO_VARIANTS:
-                decided.append((row.id, NO_VARIANTS, now, row.last_known_price))
+            if row.decided_inputs != NO_VARIANTS_KEY:
+                decided.append((row.id, NO_VARIANTS, now, row.last_known_price, NO_VARIANTS_KEY))
             continue
         current, cost = product_variants[0][1], product_variants[0][2]
+        rules = rules_for(row, cost, max_age)
+        product_offers = offers.get(row.product_id, ())
+        key = repricing.inputs_key(current=current, offers=product_offers, rules=rules, now=now)
+        if key == row.decided_inputs and row.last_known_price == current:
+            continue  # decided under these very inputs: the engine would keep the price
         if row.last_known_price is not None and row.last_known_price != current:
             # the price moved since pricing last saw it: the shop (catalog sync) changed it
             history.append(
                 (tenant.pk, row.product_id, row.last_known_price, current, "price changed in the shop", "sync", {}, now)
             )
-        decision = repricing.decide(
-            current=current, offers=offers.get(row.product_id, ()), rules=rules_for(row, cost, max_age), now=now
-        )
+        decision = repricing.decide(current=current, offers=product_offers, rules=rules, now=now)
         record = decision.as_dict()
         if decision.price is None:
-            if row.last_known_price != current or row.last_decision != record:
-                decided.append((row.id, record, now, current))
+            decided.append((row.id, record, now, current, key))
             continue
         changed += 1
-        decided.append((row.id, record, now, decision.price))
+        # the engine is a fixed point (the price it sets, it keeps) unless a step limit cut the move short
+        settled = repricing.decide(current=decision.price, offers=product_offers, rules=rules, now=now).price is None
+        after = repricing.inputs_key(current=decision.price, offers=product_offers, rules=rules, now=now)
+        decided.append((row.id, record, now, decision.price, after if settled else ""))
         changed_variants += _moved(product_variants, decision.price)
         history.append((tenant.pk, row.product_id, current, decision.price, decision.reason[:500], "auto", record, now))
     _variant_prices_set(changed_variants, now)
     bulk_insert(PriceChange, HISTORY_FIELDS, history)
-    bulk_set_rows(PricingSettings, ["last_decision", "last_repriced_at", "last_known_price"], decided)
+    bulk_set_rows(PricingSettings, DECIDED_FIELDS, decided)
     return len(rows), changed
 
 
