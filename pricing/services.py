@@ -11,7 +11,7 @@ price.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -360,6 +360,70 @@ def rules_for(row: Any, cost: Decimal | None, max_age: timedelta) -> repricing.R
     )
 
 
+SETTINGS_FIELDS = ("id", "product_id", "last_known_price", "decided_inputs", *RULE_FIELDS)
+SettingsRow = namedtuple("SettingsRow", SETTINGS_FIELDS)
+OFFER_FIELDS = ("product_id", "name", "current_price", "in_stock", "last_observed_at")
+
+
+def _chunk_inputs(
+    tenant: Tenant, settings_ids: list[int]
+) -> tuple[list[SettingsRow], dict[int, list[VariantRow]], dict[int, list[repricing.Offer]]]:
+    """A chunk's settings rows and variants (both locked, in id order) and its products' competitor offers.
+
+    PostgreSQL: three statements with the ids as one array (``= ANY``) and binary
+    results, instead of ``IN`` lists of 1,000 placeholders and text parsing
+    (about half the time of a run that changes nothing). Elsewhere: the ORM.
+    """
+    offers: dict[int, list[repricing.Offer]] = defaultdict(list)
+    if not is_postgresql():
+        rows = [
+            SettingsRow(*r)
+            for r in PricingSettings.objects.for_tenant(tenant)
+            .filter(pk__in=settings_ids, auto_reprice=True, active=True)
+            .select_for_update()
+            .order_by("id")
+            .values_list(*SETTINGS_FIELDS)
+        ]
+        product_ids = [r.product_id for r in rows]
+        variants = _locked_variants(tenant, product_ids)
+        for product_id, *offer in (
+            Competitor.objects.for_tenant(tenant)
+            .filter(product_id__in=product_ids, current_price__isnull=False)
+            .values_list(*OFFER_FIELDS)
+        ):
+            offers[product_id].append(repricing.Offer(*offer))
+        return rows, variants, offers
+
+    def columns(model: type[models.Model], fields: Sequence[str]) -> str:
+        return ", ".join(f'"{model._meta.get_field(f).column}"' for f in fields)
+
+    variants: dict[int, list[VariantRow]] = defaultdict(list)
+    # identifiers from the models' metadata, values as parameters
+    with server_cursor(binary=True) as cursor:
+        cursor.execute(
+            f"SELECT {columns(PricingSettings, SETTINGS_FIELDS)} FROM {PricingSettings._meta.db_table} "  # noqa: S608
+            "WHERE tenant_id = %s AND id = ANY(%s) AND auto_reprice AND active ORDER BY id FOR UPDATE",
+            [tenant.pk, settings_ids],
+        )
+        rows = [SettingsRow(*r) for r in cursor.fetchall()]
+        product_ids = [r.product_id for r in rows]
+        cursor.execute(
+            f"SELECT product_id, id, price, cost FROM {Variant._meta.db_table} "  # noqa: S608
+            "WHERE tenant_id = %s AND product_id = ANY(%s) ORDER BY product_id, position, id FOR UPDATE",
+            [tenant.pk, product_ids],
+        )
+        for product_id, *variant in cursor.fetchall():
+            variants[product_id].append(tuple(variant))
+        cursor.execute(
+            f"SELECT {columns(Competitor, OFFER_FIELDS)} FROM {Competitor._meta.db_table} "  # noqa: S608
+            "WHERE tenant_id = %s AND product_id = ANY(%s) AND current_price IS NOT NULL",
+            [tenant.pk, product_ids],
+        )
+        for product_id, *offer in cursor.fetchall():
+            offers[product_id].append(repricing.Offer(*offer))
+    return rows, variants, offers
+
+
 NO_VARIANTS = {"reason": "no variants: nothing to price"}
 NO_VARIANTS_KEY = "no variants"
 HISTORY_FIELDS = ("tenant_id", "product_id", "old_price", "new_price", "reason", "source", "details", "created_at")
@@ -376,22 +440,7 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
     a change the key of the new price is stored when the engine keeps that price
     (always, except when a step limit stopped it short of its target).
     """
-    rows = list(
-        PricingSettings.objects.for_tenant(tenant)
-        .filter(pk__in=settings_ids, auto_reprice=True, active=True)
-        .select_for_update()
-        .order_by("id")
-        .values_list("id", "product_id", "last_known_price", "decided_inputs", *RULE_FIELDS, named=True)
-    )
-    product_ids = [r.product_id for r in rows]
-    variants = _locked_variants(tenant, product_ids)
-    offers: dict[int, list[repricing.Offer]] = defaultdict(list)
-    for product_id, name, price, in_stock, observed_at in (
-        Competitor.objects.for_tenant(tenant)
-        .filter(product_id__in=product_ids, current_price__isnull=False)
-        .values_list("product_id", "name", "current_price", "in_stock", "last_observed_at")
-    ):
-        offers[product_id].append(repricing.Offer(name, price, in_stock, observed_at))
+    rows, variants, offers = _chunk_inputs(tenant, settings_ids)
     max_age = stale_after()
     changed_variants: list[tuple[int, Decimal]] = []
     history: list[tuple] = []
