@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from pricing.repricing import NoOffers, Offer, Rules, Strategy, cost_floor, decide
+from pricing.repricing import NoOffers, Offer, Rules, Strategy, cost_floor, decide, inputs_key
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -154,3 +154,36 @@ def test_money_stays_decimal():
     decision = run(strategy=Strategy.BEAT_LOWEST, beat_percent=D("33.33"))
     assert isinstance(decision.price, D)
     assert decision.price == D("14.67")  # 22.00 * 0.6667 = 14.6674
+
+
+def key(current: str = "25.00", offers=OFFERS, now: datetime = NOW, **rules) -> str:
+    return inputs_key(current=D(current), offers=offers, rules=Rules(**rules), now=now)
+
+
+def test_inputs_key_ignores_offer_order_and_money_notation():
+    assert key(offers=list(reversed(OFFERS))) == key()
+    assert key(current="25.0") == key(current="25.00")
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"current": "25.01"},
+        {"offers": [*OFFERS[:2], offer("c", "27.11")]},
+        {"offers": [*OFFERS[:2], offer("c", "27.10", in_stock=False)]},
+        {"offers": OFFERS[:2]},
+        {"strategy": Strategy.BEAT_LOWEST},
+        {"min_price": D("20.00")},
+        {"cost": D("10.00")},
+        {"max_step_percent": D(5)},
+        {"charm": True},
+    ],
+)
+def test_inputs_key_changes_with_every_input(changed):
+    assert key(**changed) != key()
+
+
+def test_inputs_key_changes_when_an_offer_goes_stale_and_only_then():
+    # offer "a" is 1 hour old: fresh until 48 hours have passed
+    assert key(now=NOW + timedelta(hours=46)) == key()
+    assert key(now=NOW + timedelta(hours=48)) != key()
