@@ -149,8 +149,9 @@ def bench_engine(products: int, competitors: int) -> None:
 
 def bench_reprice(tenant: Tenant, products: int, competitors: int) -> None:
     Variant.objects.for_tenant(tenant).update(price=Decimal("50.00"))
-    # forget the price the last run left, or the reset above would be recorded as shop (sync) changes
-    PricingSettings.objects.for_tenant(tenant).update(last_known_price=None)
+    # forget the price the last run left, or the reset above would be recorded as shop (sync) changes, and the
+    # inputs it decided under, so the first run decides every product again
+    PricingSettings.objects.for_tenant(tenant).update(last_known_price=None, decided_inputs="")
     PriceChange.objects.for_tenant(tenant).delete()
     started = time.perf_counter()
     run = services.products_reprice(tenant=tenant, trigger="bench")
