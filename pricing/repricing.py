@@ -116,6 +116,32 @@ def _is_stale(offer: Offer, rules: Rules, now: datetime) -> bool:
     return now - offer.observed_at > rules.max_age
 
 
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def inputs_context(*, offers: Iterable[Offer], rules: Rules, now: datetime) -> str:
+    """Everything ``decide`` depends on but the current price (see ``inputs_key``), as text."""
+    parts = [
+        rules.strategy.value,
+        _money(rules.beat_amount),
+        str(rules.beat_percent),
+        str(rules.min_margin_percent),
+        _money(rules.min_price),
+        _money(rules.max_price),
+        _money(rules.cost),
+        str(rules.charm),
+        _money(rules.threshold),
+        str(rules.max_step_percent),
+        str(rules.include_out_of_stock),
+        ",".join(sorted(rules.excluded)),
+        rules.no_offers.value,
+    ]
+    for offer in sorted(offers, key=lambda o: (o.competitor, o.price)):
+        parts += [offer.competitor, _money(offer.price), str(offer.in_stock), str(_is_stale(offer, rules, now))]
+    return "\x1f".join(parts)
+
+
 def inputs_key(*, current: Decimal, offers: Iterable[Offer], rules: Rules, now: datetime) -> str:
     """A digest of everything ``decide`` depends on: equal keys give equal decisions.
 
@@ -124,29 +150,12 @@ def inputs_key(*, current: Decimal, offers: Iterable[Offer], rules: Rules, now: 
     or an offer ages past ``max_age``. Money is written with two decimals so 18.0
     and 18.00 give the same key.
     """
+    return price_key(current, inputs_context(offers=offers, rules=rules, now=now))
 
-    def money(value: Decimal | None) -> str:
-        return "" if value is None else f"{value:.2f}"
 
-    parts = [
-        money(current),
-        rules.strategy.value,
-        money(rules.beat_amount),
-        str(rules.beat_percent),
-        str(rules.min_margin_percent),
-        money(rules.min_price),
-        money(rules.max_price),
-        money(rules.cost),
-        str(rules.charm),
-        money(rules.threshold),
-        str(rules.max_step_percent),
-        str(rules.include_out_of_stock),
-        ",".join(sorted(rules.excluded)),
-        rules.no_offers.value,
-    ]
-    for offer in sorted(offers, key=lambda o: (o.competitor, o.price)):
-        parts += [offer.competitor, money(offer.price), str(offer.in_stock), str(_is_stale(offer, rules, now))]
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+def price_key(current: Decimal, context: str) -> str:
+    """``inputs_key`` of ``current`` under a context from ``inputs_context`` (several prices, one context)."""
+    return hashlib.blake2b(f"{_money(current)}\x1f{context}".encode(), digest_size=16).hexdigest()
 
 
 def usable_offers(offers: Iterable[Offer], rules: Rules, now: datetime) -> tuple[list[Offer], dict[str, str]]:

@@ -455,7 +455,8 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
         current, cost = product_variants[0][1], product_variants[0][2]
         rules = rules_for(row, cost, max_age)
         product_offers = offers.get(row.product_id, ())
-        key = repricing.inputs_key(current=current, offers=product_offers, rules=rules, now=now)
+        context = repricing.inputs_context(offers=product_offers, rules=rules, now=now)
+        key = repricing.price_key(current, context)
         if key == row.decided_inputs and row.last_known_price == current:
             continue  # decided under these very inputs: the engine would keep the price
         if row.last_known_price is not None and row.last_known_price != current:
@@ -469,10 +470,15 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
             decided.append((row.id, record, now, current, key))
             continue
         changed += 1
-        # the engine is a fixed point (the price it sets, it keeps) unless a step limit cut the move short
-        settled = repricing.decide(current=decision.price, offers=product_offers, rules=rules, now=now).price is None
-        after = repricing.inputs_key(current=decision.price, offers=product_offers, rules=rules, now=now)
-        decided.append((row.id, record, now, decision.price, after if settled else ""))
+        # the engine keeps the price it set (nothing but the step limit looks at the current price: the
+        # engine test test_decision_is_a_fixed_point), so the next run can skip the product; with a step
+        # limit it may have stopped short of its target, which the engine is asked
+        settled = (
+            rules.max_step_percent is None
+            or repricing.decide(current=decision.price, offers=product_offers, rules=rules, now=now).price is None
+        )
+        after = repricing.price_key(decision.price, context) if settled else ""
+        decided.append((row.id, record, now, decision.price, after))
         changed_variants += _moved(product_variants, decision.price)
         history.append((tenant.pk, row.product_id, current, decision.price, decision.reason[:500], "auto", record, now))
     _variant_prices_set(changed_variants, now)

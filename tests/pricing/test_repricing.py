@@ -187,3 +187,23 @@ def test_inputs_key_changes_when_an_offer_goes_stale_and_only_then():
     # offer "a" is 1 hour old: fresh until 48 hours have passed
     assert key(now=NOW + timedelta(hours=46)) == key()
     assert key(now=NOW + timedelta(hours=48)) != key()
+
+
+@pytest.mark.parametrize(
+    ("offers", "rules"),
+    [
+        (OFFERS, {}),
+        (OFFERS, {"strategy": Strategy.BEAT_LOWEST, "beat_percent": D("3.33")}),
+        (OFFERS, {"strategy": Strategy.BEAT_LOWEST, "beat_amount": D("0.10"), "charm": True}),
+        (OFFERS, {"strategy": Strategy.STAY_ABOVE_COST, "cost": D("20.00"), "min_margin_percent": D(15)}),
+        (OFFERS, {"min_price": D("23.50"), "max_price": D("23.80"), "charm": True}),
+        (OFFERS, {"threshold": D("1.00")}),
+        ([], {"no_offers": NoOffers.MIN, "min_price": D("19.99")}),
+        ([], {"no_offers": NoOffers.MAX, "max_price": D("31.00"), "charm": True}),
+    ],
+)
+def test_without_a_step_limit_the_price_set_is_kept_on_the_next_run(offers, rules):
+    # repricing skips a product after a change on this property (services._reprice_chunk)
+    first = run(current="27.35", offers=offers, **rules)
+    assert first.price is not None
+    assert run(current=str(first.price), offers=offers, **rules).price is None
