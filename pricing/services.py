@@ -405,22 +405,22 @@ def _chunk_inputs(
             "WHERE tenant_id = %s AND id = ANY(%s) AND auto_reprice AND active ORDER BY id FOR UPDATE",
             [tenant.pk, settings_ids],
         )
-        rows = [SettingsRow(*r) for r in cursor.fetchall()]
+        rows = list(map(SettingsRow._make, cursor.fetchall()))
         product_ids = [r.product_id for r in rows]
         cursor.execute(
             f"SELECT product_id, id, price, cost FROM {Variant._meta.db_table} "  # noqa: S608
             "WHERE tenant_id = %s AND product_id = ANY(%s) ORDER BY product_id, position, id FOR UPDATE",
             [tenant.pk, product_ids],
         )
-        for product_id, *variant in cursor.fetchall():
-            variants[product_id].append(tuple(variant))
+        for product_id, variant_id, price, cost in cursor.fetchall():
+            variants[product_id].append((variant_id, price, cost))
         cursor.execute(
             f"SELECT {columns(Competitor, OFFER_FIELDS)} FROM {Competitor._meta.db_table} "  # noqa: S608
             "WHERE tenant_id = %s AND product_id = ANY(%s) AND current_price IS NOT NULL",
             [tenant.pk, product_ids],
         )
-        for product_id, *offer in cursor.fetchall():
-            offers[product_id].append(repricing.Offer(*offer))
+        for product_id, name, price, in_stock, observed_at in cursor.fetchall():
+            offers[product_id].append(repricing.Offer(name, price, in_stock, observed_at))
     return rows, variants, offers
 
 
