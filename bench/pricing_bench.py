@@ -164,6 +164,16 @@ def bench_reprice(tenant: Tenant, products: int, competitors: int) -> None:
     again = services.products_reprice(tenant=tenant, trigger="bench")
     elapsed = time.perf_counter() - started
     log(f"reprice again (idempotent, {again.products_changed} changed) in {elapsed:.1f} s")
+    # the usual scheduled run: a few competitors changed since the last one (new prices, as ingestion sets them)
+    moved = list(Competitor.objects.for_tenant(tenant).order_by("id").values_list("id", flat=True)[::500])
+    Competitor.objects.filter(pk__in=moved).update(current_price=Decimal("30.00"), last_observed_at=timezone.now())
+    started = time.perf_counter()
+    after = services.products_reprice(tenant=tenant, trigger="bench")
+    elapsed = time.perf_counter() - started
+    log(
+        f"reprice after {len(moved):,} competitor price changes ({after.products_changed:,} products changed) "
+        f"in {elapsed:.1f} s"
+    )
 
 
 def bench_ingest(tenant: Tenant, products: int, observations: int, batch: int) -> None:
