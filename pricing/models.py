@@ -67,6 +67,7 @@ class PricingSettings(models.Model):
         max_length=32,
         blank=True,
         default="",
+        db_default="",  # rows written by raw inserts (the demo generator's COPY) start undecided too
         help_text="digest of the inputs (rules, price, cost, offers) under which the price is known to stay; "
         "a run that finds the same inputs skips the product",
     )
