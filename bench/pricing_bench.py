@@ -149,8 +149,9 @@ def bench_engine(products: int, competitors: int) -> None:
 
 def bench_reprice(tenant: Tenant, products: int, competitors: int) -> None:
     Variant.objects.for_tenant(tenant).update(price=Decimal("50.00"))
-    # forget the price the last run left, or the reset above would be recorded as shop (sync) changes
-    PricingSettings.objects.for_tenant(tenant).update(last_known_price=None)
+    # forget the price the last run left, or the reset above would be recorded as shop (sync) changes, and the
+    # inputs it decided under, so the first run decides every product again
+    PricingSettings.objects.for_tenant(tenant).update(last_known_price=None, decided_inputs="")
     PriceChange.objects.for_tenant(tenant).delete()
     started = time.perf_counter()
     run = services.products_reprice(tenant=tenant, trigger="bench")
@@ -163,6 +164,16 @@ def bench_reprice(tenant: Tenant, products: int, competitors: int) -> None:
     again = services.products_reprice(tenant=tenant, trigger="bench")
     elapsed = time.perf_counter() - started
     log(f"reprice again (idempotent, {again.products_changed} changed) in {elapsed:.1f} s")
+    # the usual scheduled run: a few competitors changed since the last one (new prices, as ingestion sets them)
+    moved = list(Competitor.objects.for_tenant(tenant).order_by("id").values_list("id", flat=True)[::500])
+    Competitor.objects.filter(pk__in=moved).update(current_price=Decimal("30.00"), last_observed_at=timezone.now())
+    started = time.perf_counter()
+    after = services.products_reprice(tenant=tenant, trigger="bench")
+    elapsed = time.perf_counter() - started
+    log(
+        f"reprice after {len(moved):,} competitor price changes ({after.products_changed:,} products changed) "
+        f"in {elapsed:.1f} s"
+    )
 
 
 def bench_ingest(tenant: Tenant, products: int, observations: int, batch: int) -> None:

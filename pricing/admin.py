@@ -29,7 +29,7 @@ class PricingSettingsInline(admin.StackedInline):
     model = PricingSettings
     can_delete = False
     max_num = 1
-    exclude = ["tenant"]
+    exclude = ["tenant", "decided_inputs"]  # a digest for the repricer, nothing to read or edit
     readonly_fields = ["last_repriced_at", "last_known_price", "last_decision"]
 
     def get_formset(self, request, obj=None, **kwargs):

@@ -63,6 +63,14 @@ class PricingSettings(models.Model):
         "shop (recorded as a sync change)",
     )
     last_decision = models.JSONField(default=dict, blank=True)
+    decided_inputs = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw inserts (the demo generator's COPY) start undecided too
+        help_text="digest of the inputs (rules, price, cost, offers) under which the price is known to stay; "
+        "a run that finds the same inputs skips the product",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,8 +115,10 @@ class PricingSettings(models.Model):
 class Competitor(models.Model):
     """A competitor's listing of one of our products, with its latest observed price and stock."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="competitors")
+    # no single-column indexes on tenant and product: competitor_tenant_product_name and
+    # competitor_unique_per_product start with them, and each index costs every ingest a write
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="competitors", db_index=False)
     name = models.CharField(max_length=255)
     url = models.URLField(max_length=2048, blank=True)
     current_price = _money(null=True, blank=True)
@@ -138,8 +148,10 @@ class Observation(models.Model):
     """One observed competitor price; idempotent per (competitor, observed_at), i.e. per product, competitor, time."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    competitor = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="observations")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # no single-column indexes on competitor and product: observation_unique_time and
+    # observation_product_time start with them, and the table takes a million inserts a day
+    competitor = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="observations", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
     price = _money()
     in_stock = models.BooleanField(default=True)
     observed_at = models.DateTimeField()

@@ -17,11 +17,13 @@ Order of the steps, as the algorithm says:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -39,9 +41,8 @@ class NoOffers(StrEnum):
     MAX = "max"
 
 
-@dataclass(frozen=True)
-class Offer:
-    """One competitor's current offer for the product."""
+class Offer(NamedTuple):
+    """One competitor's current offer for the product (a tuple: a run builds 500,000 of them)."""
 
     competitor: str
     price: Decimal
@@ -111,6 +112,54 @@ def cost_floor(cost: Decimal | None, margin_percent: Decimal) -> Decimal | None:
     return (cost / (1 - margin_percent / HUNDRED)).quantize(CENT, rounding=ROUND_CEILING)
 
 
+def _is_stale(offer: Offer, rules: Rules, now: datetime) -> bool:
+    return now - offer.observed_at > rules.max_age
+
+
+def _money(value: Decimal | None) -> str:
+    # str, not a format to 2 decimals: amounts come with 2 decimals from the database and the engine, and a
+    # stray notation (18.0 for 18.00) only makes the product be decided once more, never skipped wrongly
+    return "" if value is None else str(value)
+
+
+def inputs_context(*, offers: Iterable[Offer], rules: Rules, now: datetime) -> str:
+    """Everything ``decide`` depends on but the current price (see ``inputs_key``), as text."""
+    parts = [
+        rules.strategy.value,
+        _money(rules.beat_amount),
+        str(rules.beat_percent),
+        str(rules.min_margin_percent),
+        _money(rules.min_price),
+        _money(rules.max_price),
+        _money(rules.cost),
+        str(rules.charm),
+        _money(rules.threshold),
+        str(rules.max_step_percent),
+        str(rules.include_out_of_stock),
+        ",".join(sorted(rules.excluded)),
+        rules.no_offers.value,
+    ]
+    for offer in sorted(offers, key=lambda o: (o.competitor, o.price)):
+        parts += [offer.competitor, _money(offer.price), str(offer.in_stock), str(_is_stale(offer, rules, now))]
+    return "\x1f".join(parts)
+
+
+def inputs_key(*, current: Decimal, offers: Iterable[Offer], rules: Rules, now: datetime) -> str:
+    """A digest of everything ``decide`` depends on: equal keys give equal decisions.
+
+    ``now`` counts only through which offers are stale (the one use ``decide``
+    makes of time), so the key stays the same between runs until an input changes
+    or an offer ages past ``max_age``. Different keys may still give equal
+    decisions (a caller that skips on equal keys only does some work again).
+    """
+    return price_key(current, inputs_context(offers=offers, rules=rules, now=now))
+
+
+def price_key(current: Decimal, context: str) -> str:
+    """``inputs_key`` of ``current`` under a context from ``inputs_context`` (several prices, one context)."""
+    return hashlib.blake2b(f"{_money(current)}\x1f{context}".encode(), digest_size=16).hexdigest()
+
+
 def usable_offers(offers: Iterable[Offer], rules: Rules, now: datetime) -> tuple[list[Offer], dict[str, str]]:
     """The offers that count, and why each other one was ignored."""
     kept: list[Offer] = []
@@ -118,7 +167,7 @@ def usable_offers(offers: Iterable[Offer], rules: Rules, now: datetime) -> tuple
     for offer in offers:
         if offer.competitor in rules.excluded:
             ignored[offer.competitor] = "excluded"
-        elif now - offer.observed_at > rules.max_age:
+        elif _is_stale(offer, rules, now):
             ignored[offer.competitor] = "stale"
         elif not offer.in_stock and not rules.include_out_of_stock:
             ignored[offer.competitor] = "out_of_stock"

@@ -6,11 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from pricing import services
 from pricing.models import Competitor, Observation, PricingSettings
+from pricing.services import ObservationIn
 from tests.conftest import assert_cross_tenant, client_for
-from tests.pricing.conftest import priced_product
+from tests.pricing.conftest import observe, priced_product
 
 pytestmark = pytest.mark.django_db
 URL = "/api/platform/v1/competitor-prices"
@@ -169,3 +173,51 @@ def test_new_observations_enqueue_repricing_of_auto_products_only(
     with django_capture_on_commit_callbacks(execute=True):
         writer.post(URL, {"observations": [first]}, format="json")  # a duplicate: nothing new
     assert task_calls == []
+
+
+def test_the_same_observation_twice_in_one_batch_is_created_once(writer, tenant_a):
+    product = priced_product(tenant_a, external_id=42)
+    same = item(price="20.00")
+    body = writer.post(URL, {"observations": [same, {**same, "price": "25.00"}]}, format="json").json()
+    assert [r["status"] for r in body["results"]] == ["created", "duplicate"]
+    assert Competitor.objects.get(product=product).current_price == Decimal("20.00")
+
+
+def ingest_queries(tenant, products: int, *, competitors: tuple[str, ...] = ("Rival", "Other")) -> int:
+    """Queries of one ingest of an observation per (product, competitor), the competitors known before."""
+    rows = [priced_product(tenant) for _ in range(products)]
+    at = timezone.now() - timedelta(hours=2)
+    for product in rows:  # the competitors exist already (their first observation)
+        for name in competitors:
+            observe(tenant, product, name, "20.00", at=at)
+    items = [
+        ObservationIn(n, p.external_id, name, "", Decimal("19.00"), True, at + timedelta(minutes=n + 1))
+        for n, (p, name) in enumerate((p, name) for p in rows for name in competitors)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        results = services.observations_ingest(tenant=tenant, items=items)
+    assert {r["status"] for r in results.values()} == {"created"}
+    return len(queries)
+
+
+def test_an_ingest_batch_takes_a_fixed_number_of_queries(tenant_a, tenant_b):
+    # savepoint, products, competitors (locked), observations (inserted unless known, answering which were new),
+    # competitors updated, auto products, release; without PostgreSQL the known observations are read first
+    expected = 7 if connection.vendor == "postgresql" else 8
+    assert ingest_queries(tenant_a, 1) == ingest_queries(tenant_b, 40) == expected
+
+
+def test_new_competitors_cost_two_queries_per_batch(tenant_a, tenant_b):
+    def first_batch(tenant, products: int) -> int:
+        items = [
+            ObservationIn(
+                n, priced_product(tenant).external_id, f"New {n % 3}", "", Decimal("9.00"), True, timezone.now()
+            )
+            for n in range(products)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            services.observations_ingest(tenant=tenant, items=items)
+        assert Competitor.objects.filter(tenant=tenant).count() == products
+        return len(queries)
+
+    assert first_batch(tenant_a, 1) == first_batch(tenant_b, 30)

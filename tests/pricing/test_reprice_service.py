@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -149,3 +151,79 @@ def test_a_price_changed_in_the_shop_is_recorded_as_sync(tenant_a):
     assert run.products_changed == 1
     services.products_reprice(tenant=tenant_a)
     assert PriceChange.objects.filter(product=product).count() == 3
+
+
+def test_a_run_after_a_change_reads_and_writes_nothing_more(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    auto(product, strategy="beat_lowest", beat_amount=Decimal("0.50"))
+    observe(tenant_a, product, "Rival", "18.00")
+    services.products_reprice(tenant=tenant_a)
+    settings = PricingSettings.objects.get(product=product)
+    with CaptureQueriesContext(connection) as queries:
+        second = services.products_reprice(tenant=tenant_a)
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("UPDATE", "INSERT", "COPY")]
+    assert len(writes) == 2 and all("pricing_repricerun" in w for w in writes)  # the run row only
+    assert second.products_changed == 0
+    assert PricingSettings.objects.get(product=product).last_decision == settings.last_decision
+
+
+def test_an_offer_going_stale_is_decided_again(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    auto(product)
+    observe(tenant_a, product, "Rival", "18.00")
+    services.products_reprice(tenant=tenant_a)
+    services.products_reprice(tenant=tenant_a, now=timezone.now() + timedelta(days=3))
+    decision = PricingSettings.objects.get(product=product).last_decision
+    assert decision["ignored"] == {"Rival": "stale"} and decision["price"] is None
+    assert prices(product) == [Decimal("18.00")]
+
+
+def test_a_step_limited_product_keeps_moving_on_the_next_runs(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    auto(product, max_step_percent=Decimal(10))
+    observe(tenant_a, product, "Rival", "10.00")
+    steps = []
+    for _ in range(3):
+        services.products_reprice(tenant=tenant_a)
+        steps += prices(product)
+    assert steps == [Decimal("18.00"), Decimal("16.20"), Decimal("14.58")]
+
+
+def test_a_settings_change_is_decided_again(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    settings = auto(product)
+    observe(tenant_a, product, "Rival", "18.00")
+    services.products_reprice(tenant=tenant_a)
+    settings.refresh_from_db()
+    settings.min_price = Decimal("19.00")
+    settings.save()
+    services.products_reprice(tenant=tenant_a)
+    assert prices(product) == [Decimal("19.00")]
+
+
+def test_a_cost_change_is_decided_again(tenant_a):
+    product = priced_product(tenant_a, price="20.00")
+    auto(product)
+    observe(tenant_a, product, "Rival", "18.00")
+    services.products_reprice(tenant=tenant_a)
+    Variant.objects.filter(product=product).update(cost=Decimal("18.50"))
+    services.products_reprice(tenant=tenant_a)
+    assert prices(product) == [Decimal("18.50")]
+
+
+def reprice_queries(tenant, count: int) -> int:
+    for _ in range(count):
+        product = priced_product(tenant, price="20.00", extra_prices=("30.00",))
+        auto(product)
+        observe(tenant, product, "Rival", "18.00")
+        observe(tenant, product, "Other", "19.00", in_stock=False)
+    with CaptureQueriesContext(connection) as queries:
+        run = services.products_reprice(tenant=tenant)
+    assert run.products_changed == count
+    return len(queries)
+
+
+def test_a_chunk_takes_a_fixed_number_of_queries(tenant_a, tenant_b):
+    # run row, id list, run saved; per chunk: savepoint, 3 reads (settings, variants, offers),
+    # 3 writes (variants, history, settings), release
+    assert reprice_queries(tenant_a, 1) == reprice_queries(tenant_b, 12) == 3 + 8

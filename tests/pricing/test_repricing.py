@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from pricing.repricing import NoOffers, Offer, Rules, Strategy, cost_floor, decide
+from pricing.repricing import NoOffers, Offer, Rules, Strategy, cost_floor, decide, inputs_key
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -154,3 +154,55 @@ def test_money_stays_decimal():
     decision = run(strategy=Strategy.BEAT_LOWEST, beat_percent=D("33.33"))
     assert isinstance(decision.price, D)
     assert decision.price == D("14.67")  # 22.00 * 0.6667 = 14.6674
+
+
+def key(current: str = "25.00", offers=OFFERS, now: datetime = NOW, **rules) -> str:
+    return inputs_key(current=D(current), offers=offers, rules=Rules(**rules), now=now)
+
+
+def test_inputs_key_ignores_offer_order():
+    assert key(offers=list(reversed(OFFERS))) == key()
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"current": "25.01"},
+        {"offers": [*OFFERS[:2], offer("c", "27.11")]},
+        {"offers": [*OFFERS[:2], offer("c", "27.10", in_stock=False)]},
+        {"offers": OFFERS[:2]},
+        {"strategy": Strategy.BEAT_LOWEST},
+        {"min_price": D("20.00")},
+        {"cost": D("10.00")},
+        {"max_step_percent": D(5)},
+        {"charm": True},
+    ],
+)
+def test_inputs_key_changes_with_every_input(changed):
+    assert key(**changed) != key()
+
+
+def test_inputs_key_changes_when_an_offer_goes_stale_and_only_then():
+    # offer "a" is 1 hour old: fresh until 48 hours have passed
+    assert key(now=NOW + timedelta(hours=46)) == key()
+    assert key(now=NOW + timedelta(hours=48)) != key()
+
+
+@pytest.mark.parametrize(
+    ("offers", "rules"),
+    [
+        (OFFERS, {}),
+        (OFFERS, {"strategy": Strategy.BEAT_LOWEST, "beat_percent": D("3.33")}),
+        (OFFERS, {"strategy": Strategy.BEAT_LOWEST, "beat_amount": D("0.10"), "charm": True}),
+        (OFFERS, {"strategy": Strategy.STAY_ABOVE_COST, "cost": D("20.00"), "min_margin_percent": D(15)}),
+        (OFFERS, {"min_price": D("23.50"), "max_price": D("23.80"), "charm": True}),
+        (OFFERS, {"threshold": D("1.00")}),
+        ([], {"no_offers": NoOffers.MIN, "min_price": D("19.99")}),
+        ([], {"no_offers": NoOffers.MAX, "max_price": D("31.00"), "charm": True}),
+    ],
+)
+def test_without_a_step_limit_the_price_set_is_kept_on_the_next_run(offers, rules):
+    # repricing skips a product after a change on this property (services._reprice_chunk)
+    first = run(current="27.35", offers=offers, **rules)
+    assert first.price is not None
+    assert run(current=str(first.price), offers=offers, **rules).price is None
