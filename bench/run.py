@@ -400,10 +400,16 @@ NOTES: dict[str, str] = {
         "writing every changed position (linear): at 10k products the metric queries and position writes dominate."
     ),
     "pricing_bench.py": (
-        "Repricing is linear in the products with auto-repricing: per chunk it reads the settings, the latest "
-        "observation per competitor and the variants, decides in pure Python and writes changed variants and "
-        "PriceChange rows in bulk; reading the latest observations dominates. Ingestion is linear in observations "
-        "(bulk upsert per 1,000)."
+        "Repricing is linear in the auto-repriced products. A first run over 100,000 is about half database writes "
+        "(variant prices and settings with the decision, one UPDATE ... FROM unnest(arrays) each per chunk, about "
+        "2 s each; price history by COPY) and half Python (the engine, two JSON dumps per change, building offers). "
+        "A product whose inputs (rules, price, cost, each offer's price, stock and staleness) match those its price "
+        "was decided under is skipped, so a run with nothing changed only reads: about 1 ms of SQL per 1,000 "
+        "settings and variants and 7 ms per 5,000 offers, plus a digest per product. The latest offer per "
+        "competitor is kept on the competitor row at ingestion, so repricing never reads the observation history. "
+        "Ingestion is linear in observations: a fixed 7 statements per batch of 1,000 (INSERT ... ON CONFLICT DO "
+        "NOTHING RETURNING tells which are new), about 50 ms of SQL, mostly the observation insert and the "
+        "competitor update, with about as much again in Python."
     ),
     "demo_bench.py": (
         "sort_collection is measured end to end through the service on generated shops (Zipf sales, 10 lines per "
