@@ -485,7 +485,6 @@ def _link_order_lines(tenant: Tenant, variant_external_ids: Iterable[int]) -> No
     services.daily_sales_rollup(tenant=tenant, pairs=pairs)
 
 
-@transaction.atomic
 def _line_key(li: dict) -> tuple:
     """A line item as stored: (product id, variant id, quantity, price, discount)."""
     return (
@@ -497,6 +496,7 @@ def _line_key(li: dict) -> tuple:
     )
 
 
+@transaction.atomic
 def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, list]:
     """Upsert Shopify orders (de-duplicated by id), replace their lines and roll the affected days up.
 
@@ -514,12 +514,12 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     product_ext = {li["product_id"] for _, item in by_id.values() for li in item["line_items"]}
     variant_ext = {li["variant_id"] for _, item in by_id.values() for li in item["line_items"] if li.get("variant_id")}
     product_pk = dict(
-        Product.objects.for_tenant(tenant).filter(external_id__in=product_ext).values_list("external_id", "pk")
+        Product.objects.for_tenant(tenant).filter(_in("external_id", product_ext)).values_list("external_id", "pk")
     )
     variant_info = {
         ext: (pk, product_id, owner)
         for ext, pk, product_id, owner in Variant.objects.for_tenant(tenant)
-        .filter(external_id__in=variant_ext)
+        .filter(_in("external_id", variant_ext))
         .values_list("external_id", "pk", "product_id", "product__external_id")
     }
     for oid, (i, item) in list(by_id.items()):
@@ -536,13 +536,17 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
                 del by_id[oid]
                 break
 
-    orders = Order.objects.for_tenant(tenant)
-    existing = {o.external_id: o for o in orders.filter(external_id__in=list(by_id))}
+    existing = {
+        o.external_id: o
+        for o in Order.objects.for_tenant(tenant)
+        .filter(_in("external_id", by_id))
+        .only("pk", "external_id", "created_at", "cancelled_at")
+    }
     stored_lines: dict[int, Counter] = {}
     stored_pairs: dict[int, set] = {}
     if existing:
         for order_id, variant_id, created, *line in OrderLine.objects.filter(
-            order_id__in=[o.pk for o in existing.values()]
+            _in("order_id", [o.pk for o in existing.values()])
         ).values_list(
             "order_id",
             "variant_id",
@@ -569,50 +573,60 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     for oid, order in existing.items():
         if oid not in unchanged:
             pairs |= stored_pairs.get(order.pk, set())
-    new_orders = [
-        Order(tenant=tenant, external_id=oid, created_at=item["created_at"], cancelled_at=item.get("cancelled_at"))
+    # New orders and changed ones in one upsert (synced_at: the time of the last change).
+    now = timezone.now()
+    order_rows = [
+        {
+            "tenant_id": tenant.pk,
+            "external_id": oid,
+            "created_at": item["created_at"],
+            "cancelled_at": item.get("cancelled_at"),
+            "synced_at": now,
+        }
         for oid, (_, item) in by_id.items()
         if oid not in existing
+        or existing[oid].created_at != item["created_at"]
+        or existing[oid].cancelled_at != item.get("cancelled_at")
     ]
-    Order.objects.bulk_create(new_orders, batch_size=500)
-    changed = []
-    for oid, order in existing.items():
-        item = by_id[oid][1]
-        if order.created_at != item["created_at"] or order.cancelled_at != item.get("cancelled_at"):
-            order.created_at = item["created_at"]
-            order.cancelled_at = item.get("cancelled_at")
-            order.synced_at = timezone.now()  # bulk_update does not apply auto_now
-            changed.append(order)
-    Order.objects.bulk_update(changed, ["created_at", "cancelled_at", "synced_at"], batch_size=500)
-    order_of = {o.external_id: o for o in new_orders} | existing
-    OrderLine.objects.filter(order_id__in=[o.pk for oid, o in existing.items() if oid not in unchanged]).delete()
+    written = _upsert(
+        Order,
+        order_rows,
+        defaults={},
+        conflict=("tenant", "external_id"),
+        update=("created_at", "cancelled_at", "synced_at"),
+        returning=("id", "external_id"),
+    )
+    order_pk = {oid: o.pk for oid, o in existing.items()} | {oid: pk for pk, oid in written}
+    replaced = [o.pk for oid, o in existing.items() if oid not in unchanged]
+    if replaced:
+        OrderLine.objects.filter(_in("order_id", replaced)).delete()
     lines = []
     for oid, (_, item) in by_id.items():
         if oid in unchanged:
             continue
-        order = order_of[oid]
+        day = item["created_at"].astimezone(UTC).date()
         for li in item["line_items"]:
             info = variant_info.get(li.get("variant_id"))
             lines.append(
-                OrderLine(
-                    tenant=tenant,
-                    order=order,
-                    product_id=product_pk.get(li["product_id"]),
-                    variant_id=info[0] if info else None,
-                    product_external_id=li["product_id"],
-                    variant_external_id=li.get("variant_id"),
-                    quantity=li["quantity"],
-                    price=li["price"],
-                    total_discount=li.get("total_discount") or 0,
-                )
+                {
+                    "tenant_id": tenant.pk,
+                    "order_id": order_pk[oid],
+                    "product_id": product_pk.get(li["product_id"]),
+                    "variant_id": info[0] if info else None,
+                    "product_external_id": li["product_id"],
+                    "variant_external_id": li.get("variant_id"),
+                    "quantity": li["quantity"],
+                    "price": li["price"],
+                    "total_discount": li.get("total_discount") or 0,
+                }
             )
             if info:
-                pairs.add((info[0], order.created_at.astimezone(UTC).date()))
-    OrderLine.objects.bulk_create(lines, batch_size=1000)
+                pairs.add((info[0], day))
+    _upsert(OrderLine, lines, defaults={}, conflict=(), update=None)
     services.daily_sales_rollup(tenant=tenant, pairs=pairs)
     rejected.sort(key=lambda r: r["index"])
     return {
-        "created": [o.external_id for o in new_orders],
+        "created": [oid for oid in by_id if oid not in existing],
         "updated": [oid for oid in by_id if oid in existing],
         "rejected": rejected,
     }
