@@ -293,11 +293,15 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
             _reject(rejected, i, pid, "variants", f"Variant {clash} appears under another product in this request.")
             del by_id[pid]
     # The variants named in the request and all variants of the products synced, with what is stored.
+    # UNION ALL of two lookups, each with its own index: with OR, PostgreSQL scanned the whole variant table
+    # (EXPLAIN at 90,000 variants: a 28 ms parallel seq scan, growing with the catalog).
+    variants = Variant.objects.for_tenant(tenant).order_by()
+    columns = ("pk", "external_id", "product__external_id", *VARIANT_FIELDS)
     stored_variants = {
         row["external_id"]: row
-        for row in Variant.objects.for_tenant(tenant)
-        .filter(_in("external_id", variant_ids) | _in("product_id", existing_pks))
-        .values("pk", "external_id", "product__external_id", *VARIANT_FIELDS)
+        for row in variants.filter(_in("external_id", variant_ids))
+        .values(*columns)
+        .union(variants.filter(_in("product_id", existing_pks)).values(*columns), all=True)
     }
     for vid, row in stored_variants.items():
         pid, owner = variant_ids.get(vid), row["product__external_id"]
