@@ -105,6 +105,22 @@ class OrderSyncInputSerializer(StrictSerializer):
     orders = serializers.ListField(child=serializers.JSONField(), max_length=MAX_ITEMS, allow_empty=False)
 
 
+def envelope_items(serializer_class, data, key: str) -> list:
+    """The item list of a sync body, validated as ``serializer_class`` (the envelope) would.
+
+    The envelope's ListField(child=JSONField()) re-encodes every item to JSON only to learn it is JSON
+    (20-30 ms for 1000 products); a body the JSON parser produced always is. So a plain, well-formed envelope
+    is taken as is, and anything else goes through the serializer, which raises the usual 400.
+    """
+    if type(data) is dict and len(data) == 1:
+        items = data.get(key)
+        if type(items) is list and 0 < len(items) <= MAX_ITEMS and all(item is not None for item in items):
+            return items
+    params = serializer_class(data=data)
+    params.is_valid(raise_exception=True)
+    return params.validated_data[key]
+
+
 class RejectedItemSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.JSONField(allow_null=True)

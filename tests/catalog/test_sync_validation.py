@@ -228,3 +228,38 @@ def test_validate_each_answers_as_the_serializer_alone(serializer_class, cases):
     assert [(i, plain(data)) for i, data in valid] == expected_valid
     assert {r["index"]: r["errors"] for r in rejected} == expected_rejected
     assert expected_rejected  # the cases do cover rejections
+
+
+ENVELOPES = {
+    "plain": {"products": [{"id": 1}, {"id": 2, "title": None}, [], "x", 5]},
+    "max": {"products": [{}] * 1000},
+    "too_many": {"products": [{}] * 1001},
+    "empty": {"products": []},
+    "null_item": {"products": [{"id": 1}, None]},
+    "not_list": {"products": {"id": 1}},
+    "null": {"products": None},
+    "extra_key": {"products": [{}], "extra": 1},
+    "wrong_key": {"items": [{}]},
+    "none": {},
+    "list": [{"products": [{}]}],
+    "string": "products",
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENVELOPES))
+def test_envelope_items_answers_as_the_envelope_serializer(case):
+    from rest_framework.exceptions import ValidationError
+
+    from catalog.api.platform_serializers import ProductSyncInputSerializer, envelope_items
+
+    body = ENVELOPES[case]
+    serializer = ProductSyncInputSerializer(data=copy.deepcopy(body))
+    if serializer.is_valid():
+        assert (
+            envelope_items(ProductSyncInputSerializer, copy.deepcopy(body), "products")
+            == serializer.validated_data["products"]
+        )
+    else:
+        with pytest.raises(ValidationError) as raised:
+            envelope_items(ProductSyncInputSerializer, copy.deepcopy(body), "products")
+        assert raised.value.detail == serializer.errors
