@@ -107,6 +107,8 @@ def _datetime(value: Any, cache: Cache):
         parsed = _datetime_field.run_validation(value)
     except serializers.ValidationError:
         raise _UNSURE from None
+    if parsed is None:  # a field that allows no null decides for itself
+        raise _UNSURE
     cache.datetimes[value] = parsed
     return parsed
 

@@ -86,6 +86,7 @@ PRODUCTS = {
     "created_naive": shopify_product(1, created_at="2025-03-01T10:00:00"),
     "created_date_only": shopify_product(1, created_at="2025-03-01"),
     "created_null": shopify_product(1, created_at=None),
+    "created_blank": shopify_product(1, created_at=""),
     "created_number": shopify_product(1, created_at=1700000000),
     "image_null": shopify_product(1, image=None),
     "image_string": shopify_product(1, image="https://cdn.example.com/1.jpg"),
@@ -161,6 +162,8 @@ ORDERS = {
     "empty_lines": {"id": 7, "created_at": "2025-05-01T23:30:00Z", "line_items": []},
     "created_null": {"id": 7, "created_at": None, "line_items": [LINE]},
     "created_missing": {"id": 7, "line_items": [LINE]},
+    "created_blank": {"id": 7, "created_at": "", "line_items": [LINE]},
+    "cancelled_blank": {"id": 7, "created_at": "2025-05-01T23:30:00Z", "cancelled_at": "", "line_items": []},
     "cancelled": {"id": 7, "created_at": "2025-05-01T23:30:00Z", "cancelled_at": "2025-05-02", "line_items": []},
     "discount_missing": {
         "id": 7,
