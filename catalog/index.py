@@ -172,9 +172,26 @@ class ProductIndex:
     keys: list[recommending.ModelKey]
     row_of: dict[int, int] = field(default_factory=dict)
     by_model: dict[str, list[int]] = field(default_factory=dict)
+    category_rows: dict[int, np.ndarray] = field(default_factory=dict)  # category id -> its rows, ascending
+    _matrix64: np.ndarray | None = None
 
     def query_vector(self, row: int) -> np.ndarray:
         return self.matrix[row]
+
+    def similarities(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Cosine of each of ``rows`` with every row: float32 (len(rows), n).
+
+        Computed in float64 and rounded to float32: BLAS sums a matrix-vector
+        product (one product) and a matrix-matrix product (a block of products
+        in the batch) in different orders, which in float32 changes the last
+        bits and could reorder near-ties. Products of float32 values are exact
+        in float64 and its rounding error is far below float32's resolution,
+        so both paths get the same scores and the same recommendations.
+        """
+        if self._matrix64 is None:
+            self._matrix64 = self.matrix.astype(np.float64)
+        m = self._matrix64
+        return (m[np.asarray(rows)] @ m.T).astype(np.float32)
 
 
 def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
@@ -212,7 +229,17 @@ def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
     index.row_of = {int(pk): i for i, pk in enumerate(index.ids)}
     for i, key in enumerate(index.keys):
         index.by_model.setdefault(key.key, []).append(i)
+    index.category_rows = _group_rows(index.category)
     return index
+
+
+def _group_rows(values: np.ndarray) -> dict[int, np.ndarray]:
+    """value -> the rows holding it, ascending (one stable sort instead of a scan per value)."""
+    if not values.size:
+        return {}
+    order = np.argsort(values, kind="stable")
+    uniques, starts = np.unique(values[order], return_index=True)
+    return {int(v): rows for v, rows in zip(uniques, np.split(order, starts[1:]), strict=True)}
 
 
 def product_index(tenant: Tenant) -> ProductIndex:
