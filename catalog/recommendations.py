@@ -353,8 +353,9 @@ def _recommend_row(
 
 def _current_index(tenant: Tenant, product_ids: Iterable[int]) -> index.ProductIndex:
     idx = index.product_index(tenant)
-    if any(pk not in idx.row_of for pk in product_ids):  # written after the index was built in this process
-        index.products_changed(tenant)
+    missing = [pk for pk in product_ids if pk not in idx.row_of]
+    if missing:  # written after the index was built in this process
+        index.products_changed(tenant, missing)
         idx = index.product_index(tenant)
     return idx
 
@@ -588,5 +589,5 @@ def product_category_suggest(*, product_ids: Iterable[int]) -> int:
             product.save()
             if product.category_id is not None:
                 index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
-                transaction.on_commit(lambda t=tenant: index.products_changed(t))
+                transaction.on_commit(lambda t=tenant, pk=product.pk: index.products_changed(t, [pk]))
     return assigned
