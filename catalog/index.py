@@ -217,8 +217,8 @@ class ProductIndex:
     def query_vector(self, row: int) -> np.ndarray:
         return self.matrix[row]
 
-    def similarities(self, rows: np.ndarray | list[int]) -> np.ndarray:
-        """Cosine of each of ``rows`` with every row: float32 (len(rows), n).
+    def similarities(self, rows: np.ndarray | list[int], cols: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of each of ``rows`` with every row (or with ``cols``): float32 (len(rows), n or len(cols)).
 
         Computed in float64 and rounded to float32: BLAS sums a matrix-vector
         product (one product) and a matrix-matrix product (a block of products
@@ -230,7 +230,8 @@ class ProductIndex:
         if self._matrix64 is None:
             self._matrix64 = self.matrix.astype(np.float64)
         m = self._matrix64
-        return (m[np.asarray(rows)] @ m.T).astype(np.float32)
+        other = m if cols is None else m[cols]
+        return (m[np.asarray(rows)] @ other.T).astype(np.float32)
 
 
 _ROW_FIELDS = ("pk", "external_id", "active", "status", "cluster_id", "category_id", "min_price", "brand", "name")

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog import index, recommendations
 from catalog.models import DuplicateCluster, Product, ProductState, Recommendation
 from tests import factories
+from tests.catalog.conftest import make_category
 from tests.catalog.test_recommendations import build_catalog
 
 
@@ -26,14 +27,28 @@ def _catalog_with_edge_cases(tenant):
     loose = factories.product(tenant, external_id=900, name="Northwind Classic Tee Red", brand="Northwind")
     factories.variant(loose, price="21")
     factories.product(tenant, external_id=901, name="Basecamp Wool Sock Blue", brand="Basecamp")  # no variant
+    hats = make_category(tenant, 99, "Hats")  # fewer than 10 neighbours: filled from the whole catalogue
+    for ext, name in ((902, "Northwind Wool Beanie Red"), (903, "Basecamp Sun Hat Navy")):
+        factories.variant(factories.product(tenant, external_id=ext, name=name, brand=name.split()[0], category=hats))
     index.products_changed(tenant)
     return Product.objects.for_tenant(tenant).order_by("pk")
 
 
 @pytest.mark.django_db
-def test_batch_equals_compute_for_every_product(tenant_a):
+def test_batch_equals_compute_for_every_product(tenant_a, monkeypatch):
     products = list(_catalog_with_edge_cases(tenant_a))
+    widths = []
+    real = index.ProductIndex.similarities
+    monkeypatch.setattr(
+        index.ProductIndex,
+        "similarities",
+        lambda self, rows, cols=None: (
+            widths.append(len(self.ids) if cols is None else len(cols)) or real(self, rows, cols)
+        ),
+    )
     batch = recommendations.recommendations_for(tenant_a, [p.pk for p in products])
+    n = len(products)
+    assert min(widths) < n and n in widths  # category blocks, and whole rows (uncategorised, the few Hats)
     assert set(batch) == {p.pk for p in products}
     kinds = set()
     for product in products:
