@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -328,6 +328,10 @@ def _apply_delta(tenant: Tenant, current: ProductIndex, changed: list[int], vers
     all rows (NumPy, a fraction of a second at 100,000 products), so the result
     is the index a full build would give, bit for bit.
     """
+    new = _load_rows(tenant, changed)
+    rows = np.array([current.row_of.get(int(pk), -1) for pk in new.ids], dtype=np.int64)
+    if len(new.ids) == len(changed) and (rows >= 0).all() and np.array_equal(current.raw[rows], new.raw):
+        return _patch(current, rows, new, version)
     kept = np.flatnonzero(~np.isin(current.ids, np.asarray(changed, dtype=np.int64)))
     old = _Rows(
         current.ids,
@@ -339,7 +343,6 @@ def _apply_delta(tenant: Tenant, current: ProductIndex, changed: list[int], vers
         current.keys,
         current.raw,
     ).take(kept)
-    new = _load_rows(tenant, changed)
     both = _Rows(
         np.concatenate([old.ids, new.ids]),
         np.concatenate([old.external_ids, new.external_ids]),
@@ -351,6 +354,39 @@ def _apply_delta(tenant: Tenant, current: ProductIndex, changed: list[int], vers
         np.concatenate([old.raw, new.raw]) if len(new.ids) else old.raw,
     )
     return _assemble(both.take(np.argsort(both.ids, kind="stable")), version)
+
+
+def _patch(current: ProductIndex, rows: np.ndarray, new: _Rows, version: int) -> ProductIndex:
+    """``current`` with ``rows`` replaced by ``new``, when no product was added or dropped and no vector changed
+    (a price, status, category or cluster write): the vectors, TF-IDF weights and row numbers stay as they are,
+    so only the small per-row arrays are copied (``current`` may be in use by another thread)."""
+
+    def patched(values: np.ndarray, update: np.ndarray) -> np.ndarray:
+        out = values.copy()
+        out[rows] = update
+        return out
+
+    keys = list(current.keys)
+    for row, key in zip(rows, new.keys, strict=True):
+        keys[int(row)] = key
+    category = patched(current.category, new.category)
+    index = replace(
+        current,
+        version=version,
+        external_ids=patched(current.external_ids, new.external_ids),
+        eligible=patched(current.eligible, new.eligible),
+        cluster=patched(current.cluster, new.cluster),
+        category=category,
+        price=patched(current.price, new.price),
+        keys=keys,
+    )
+    if any(current.keys[int(row)] != keys[int(row)] for row in rows):
+        index.by_model = {}
+        for i, key in enumerate(keys):
+            index.by_model.setdefault(key.key, []).append(i)
+    if not np.array_equal(category, current.category):
+        index.category_rows = _group_rows(category)
+    return index
 
 
 def _group_rows(values: np.ndarray) -> dict[int, np.ndarray]:

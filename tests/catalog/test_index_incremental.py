@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from catalog import index, services
-from catalog.models import Product, Variant
+from catalog.models import DuplicateCluster, Product, Variant
 from tests import factories
 from tests.catalog.test_recommendations import build_catalog
 
@@ -58,6 +58,23 @@ def test_a_written_product_is_reloaded_alone(tenant_a, built, monkeypatch):
     assert_same_index(updated, expected)
     row = updated.row_of[target.pk]
     assert not updated.eligible[row] and updated.price[row] == 99.0
+
+
+@pytest.mark.django_db
+def test_a_write_that_keeps_the_vector_patches_the_rows(tenant_a, built, no_rebuild, monkeypatch):
+    products, variants = built
+    before = index.product_index(tenant_a)
+    cluster = DuplicateCluster.objects.create(tenant=tenant_a, canonical=products[3])
+    Product.objects.filter(pk=products[3].pk).update(status="archived", cluster=cluster)
+    Variant.objects.filter(pk=variants[4].pk).update(price="7.50")
+    monkeypatch.setattr(index, "_assemble", lambda *a: pytest.fail("re-weighed"))
+    index.products_changed(tenant_a, [products[3].pk, products[4].pk])
+    updated = index.product_index(tenant_a)
+    assert updated.matrix is before.matrix  # the vectors were kept, not recomputed
+    monkeypatch.undo()
+    assert_same_index(updated, fresh(tenant_a))
+    assert not updated.eligible[updated.row_of[products[3].pk]] and before.eligible[before.row_of[products[3].pk]]
+    assert updated.price[updated.row_of[products[4].pk]] == 7.5
 
 
 @pytest.mark.django_db
