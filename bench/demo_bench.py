@@ -6,7 +6,9 @@
 For each size it generates (once; a re-run reuses it) a shop ``bench-demo-<size>.example`` with
 10 order lines per product (100,000 products: 1,000,000 lines), then measures through the apps'
 services: sort_collection on 1,000 / 10,000 / 100,000-product collections, recommendations for
-one product and for all products, category suggestion per product, and the usage flush.
+one product and for all products (the batch path, ``recommend_all --inline``, measured end to end
+with the writes), the product index after a one-product write (incremental) against a full build,
+category suggestion per product, and the usage flush. ``--parts`` picks some of these.
 Prints Markdown; bench/run.py puts it into docs/benchmarks.md.
 """
 
@@ -43,6 +45,7 @@ from tenants.models import Tenant  # noqa: E402
 from tenants.services import tenant_create  # noqa: E402
 
 SORT_COLLECTION_BASE = 410000000
+PARTS = ("sort", "recommendations", "suggest", "usage")
 
 
 def ms(seconds: float) -> str:
@@ -120,7 +123,7 @@ def bench_sort(tenant: Tenant, sizes: list[int], repeat: int) -> None:
         print(f"- sort_collection growth: {growth(points)}")
 
 
-def bench_recommendations(tenant: Tenant, size: int, sample: int, all_max: int) -> tuple[int, float]:
+def bench_recommendations(tenant: Tenant, size: int, sample: int, all_max: int) -> tuple[int, float, float]:
     t0 = time.perf_counter()
     embedded = index.embeddings_refresh(tenant=tenant, missing_only=True)
     print(
@@ -149,21 +152,43 @@ def bench_recommendations(tenant: Tenant, size: int, sample: int, all_max: int) 
         f"- {size:,} products: recommendations for one product (warm, {len(chosen)} products spread over the "
         f"catalog): median {ms(median)}, p95 {ms(times[int(len(times) * 0.95) - 1])}, max {ms(times[-1])}"
     )
+    # The index after a one-product write: the delta paths (that product's rows reloaded) against a full build.
+    product = chosen[len(chosen) // 2]
+    patches = []
+    for _ in range(5):  # a write that keeps the product's vector (price, status, category, cluster)
+        index.products_changed(tenant, [product.pk])
+        t0 = time.perf_counter()
+        index.product_index(tenant)
+        patches.append(time.perf_counter() - t0)
+    reweighs = []
+    for name in (product.name + " limited edition", product.name):  # a text change, then undone
+        Product.objects.filter(pk=product.pk).update(name=name)
+        index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
+        index.products_changed(tenant, [product.pk])
+        t0 = time.perf_counter()
+        index.product_index(tenant)
+        reweighs.append(time.perf_counter() - t0)
+    index.products_changed(tenant)
+    t0 = time.perf_counter()
+    index.product_index(tenant)
+    rebuild = time.perf_counter() - t0
+    print(
+        f"- {size:,} products: product index after a one-product write: median {ms(statistics.median(patches))} "
+        f"(same vector: rows patched), {ms(statistics.mean(reweighs))} (text changed: product reloaded, "
+        f"catalogue re-weighed) vs {ms(rebuild)} (full rebuild)"
+    )
+    took = math.nan
     if size <= all_max:
         t0 = time.perf_counter()
-        for product in products:
-            recommendations.compute(tenant, product)
+        chunks = recommendations.recommendations_all(tenant=tenant, inline=True)
         took = time.perf_counter() - t0
+        n = Product.objects.for_tenant(tenant).filter(active=True, status="active").count()
         print(
-            f"- {size:,} products: recommendations for all {len(products):,} active products (measured): {took:.1f} s"
+            f"- {size:,} products: recommendations for all {n:,} active products (measured, batch: "
+            f"recommend_all --inline, {chunks} chunks, one process, stored): {took:.1f} s, "
+            f"{took / max(n, 1) * 1000:.2f} ms per product"
         )
-    else:
-        took = statistics.mean(times) * len(products)
-        print(
-            f"- {size:,} products: recommendations for all {len(products):,} active products: about "
-            f"{took / 60:.1f} min (mean of the sample x products, one process; run with --all-max {size} to measure)"
-        )
-    return size, median
+    return size, median, took
 
 
 def bench_category_suggest(tenant: Tenant, size: int, sample: int) -> None:
@@ -210,11 +235,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="shop sizes (products)")
     parser.add_argument("--sort-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--sample", type=int, default=50, help="products timed for one-product recommendations")
-    parser.add_argument("--all-max", type=int, default=10_000, help="measure recommendations for all up to this size")
+    parser.add_argument(
+        "--all-max", type=int, default=1_000_000, help="measure recommendations for all products up to this size"
+    )
     parser.add_argument("--suggest", type=int, default=50, help="uncategorised products for category suggestion")
     parser.add_argument("--usage-keys", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure (default: everything)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run the benchmark on PostgreSQL (set DATABASE_URL)")
@@ -222,16 +252,24 @@ def main() -> None:
     print("### Demo shops (config/demo generator)\n")
     shops = {size: shop(size, args.seed) for size in sizes}
     largest = shops[sizes[-1]]
-    print(f"\n### sort_collection (shop of {sizes[-1]:,} products, recipe 'Best sellers (30 days)')\n")
-    bench_sort(largest, sorted(args.sort_sizes), args.repeat)
-    print("\n### Recommendations and category suggestion\n")
-    points = [bench_recommendations(shops[s], s, args.sample, args.all_max) for s in sizes]
-    if len(points) > 1:
-        print(f"- recommendations for one product, growth with catalog size: {growth(points)}")
-    for size in sizes:
-        bench_category_suggest(shops[size], size, args.suggest)
-    print("\n### Usage flush (Redis counters -> hourly rows)\n")
-    bench_usage_flush(largest, sorted(args.usage_keys), 10)
+    if "sort" in args.parts:
+        print(f"\n### sort_collection (shop of {sizes[-1]:,} products, recipe 'Best sellers (30 days)')\n")
+        bench_sort(largest, sorted(args.sort_sizes), args.repeat)
+    if "recommendations" in args.parts or "suggest" in args.parts:
+        print("\n### Recommendations and category suggestion\n")
+    if "recommendations" in args.parts:
+        points = [bench_recommendations(shops[s], s, args.sample, args.all_max) for s in sizes]
+        if len(points) > 1:
+            print(f"- recommendations for one product, growth with catalog size: {growth([p[:2] for p in points])}")
+            measured = [(n, t) for n, _, t in points if not math.isnan(t)]
+            if len(measured) > 1:
+                print(f"- recommendations for all products (batch), growth with catalog size: {growth(measured)}")
+    if "suggest" in args.parts:
+        for size in sizes:
+            bench_category_suggest(shops[size], size, args.suggest)
+    if "usage" in args.parts:
+        print("\n### Usage flush (Redis counters -> hourly rows)\n")
+        bench_usage_flush(largest, sorted(args.usage_keys), 10)
 
 
 if __name__ == "__main__":

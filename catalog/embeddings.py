@@ -141,13 +141,20 @@ def top_k(
 
 
 def top_k_scores(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best of precomputed scores (so one product's similarities serve several searches)."""
+    """The ``k`` best of precomputed scores (so one product's similarities serve several searches).
+
+    Ties are broken by the lower index, so the answer does not depend on how
+    argpartition happens to order equal scores: the one-product and the batch
+    recommendation paths, which search different slices of the same scores,
+    must choose the same rows.
+    """
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    part = np.argpartition(-scores, k - 1)[:k]
-    order = part[np.argsort(-scores[part], kind="stable")]
-    keep = np.isfinite(scores[order])
-    return order[keep], scores[order][keep]
+    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    # every row tied with the k-th too (ascending); only the finite ones when fewer than k are
+    part = np.flatnonzero(scores >= kth) if np.isfinite(kth) else np.flatnonzero(np.isfinite(scores))
+    order = part[np.argsort(-scores[part], kind="stable")][:k]
+    return order, scores[order]

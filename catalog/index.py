@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -88,9 +89,46 @@ def _bump(kind: str, tenant: Tenant) -> None:
         cache.set(key, 2, timeout=None)
 
 
-def products_changed(tenant: Tenant) -> None:
-    """Invalidate every process's product index of the tenant (call after product writes)."""
-    _bump("product", tenant)
+# A write that names its products records them under the version it creates, so a process holding an
+# older index reloads only those rows (index._apply_delta); versions without a record (a write that did
+# not say, a category change, an expired record) mean a full rebuild.
+DELTA_TTL = 24 * 3600
+MAX_DELTA_VERSIONS = 100  # further behind than this, a rebuild reads less than the deltas would
+MAX_DELTA_SHARE = 0.2  # more than this share of the catalog changed: rebuild
+
+
+def _delta_key(tenant: Tenant, version: int) -> str:
+    return f"catalog:product-index-delta:{_tenant_key(tenant)}:{version}"
+
+
+def products_changed(tenant: Tenant, product_ids: Iterable[int] | None = None) -> None:
+    """Tell every process that the tenant's products changed (call after product writes, on commit).
+
+    ``product_ids``: the products written (created, updated or deleted), whose
+    indexed fields (name, brand, status, category, cluster, variant prices,
+    embedding) may have changed; other processes then update just those rows.
+    None: anything may have changed (every process rebuilds its index).
+    """
+    key = _version_key("product", tenant)
+    try:
+        version = cache.incr(key)
+    except ValueError:
+        version = 2
+        cache.set(key, version, timeout=None)
+    if product_ids is not None:
+        cache.set(_delta_key(tenant, version), sorted({int(pk) for pk in product_ids}), timeout=DELTA_TTL)
+
+
+def _changed_since(tenant: Tenant, current: ProductIndex, version: int) -> list[int] | None:
+    """The products written between ``current``'s version and ``version``; None when a rebuild is needed."""
+    if current.raw is None or not current.version < version <= current.version + MAX_DELTA_VERSIONS:
+        return None
+    keys = [_delta_key(tenant, v) for v in range(current.version + 1, version + 1)]
+    found = cache.get_many(keys)
+    if len(found) != len(keys):
+        return None
+    changed = sorted({pk for ids in found.values() for pk in ids})
+    return changed if len(changed) <= MAX_DELTA_SHARE * max(len(current.ids), 1) else None
 
 
 def categories_changed(tenant: Tenant) -> None:
@@ -172,47 +210,192 @@ class ProductIndex:
     keys: list[recommending.ModelKey]
     row_of: dict[int, int] = field(default_factory=dict)
     by_model: dict[str, list[int]] = field(default_factory=dict)
+    category_rows: dict[int, np.ndarray] = field(default_factory=dict)  # category id -> its rows, ascending
+    raw: np.ndarray | None = None  # the stored vectors before TF-IDF: a delta re-weighs them
+    _matrix64: np.ndarray | None = None
 
     def query_vector(self, row: int) -> np.ndarray:
         return self.matrix[row]
 
+    def similarities(self, rows: np.ndarray | list[int], cols: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of each of ``rows`` with every row (or with ``cols``): float32 (len(rows), n or len(cols)).
 
-def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
-    embeddings_refresh(tenant=tenant, missing_only=True)
+        Computed in float64 and rounded to float32: BLAS sums a matrix-vector
+        product (one product) and a matrix-matrix product (a block of products
+        in the batch) in different orders, which in float32 changes the last
+        bits and could reorder near-ties. Products of float32 values are exact
+        in float64 and its rounding error is far below float32's resolution,
+        so both paths get the same scores and the same recommendations.
+        """
+        if self._matrix64 is None:
+            self._matrix64 = self.matrix.astype(np.float64)
+        m = self._matrix64
+        other = m if cols is None else m[cols]
+        return (m[np.asarray(rows)] @ other.T).astype(np.float32)
+
+
+_ROW_FIELDS = ("pk", "external_id", "active", "status", "cluster_id", "category_id", "min_price", "brand", "name")
+
+
+@dataclass
+class _Rows:
+    """Products as column arrays, ordered by id: what an index is assembled from."""
+
+    ids: np.ndarray
+    external_ids: np.ndarray
+    eligible: np.ndarray
+    cluster: np.ndarray
+    category: np.ndarray
+    price: np.ndarray
+    keys: list[recommending.ModelKey]
+    raw: np.ndarray  # (n, dim) float32 stored vectors, before TF-IDF
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        return _Rows(
+            self.ids[rows],
+            self.external_ids[rows],
+            self.eligible[rows],
+            self.cluster[rows],
+            self.category[rows],
+            self.price[rows],
+            [self.keys[int(r)] for r in rows],
+            self.raw[rows],
+        )
+
+
+def _load_rows(tenant: Tenant, product_ids: list[int] | None = None) -> _Rows:
+    """The indexed fields and stored vectors of the tenant's products (all, or ``product_ids``), by id."""
+    embeddings_refresh(tenant=tenant, product_ids=product_ids, missing_only=True)
     backend = backend_name()
-    rows = list(
-        Product.objects.for_tenant(tenant)
-        .annotate(min_price=Min("variants__price"))
-        .order_by("pk")
-        .values_list("pk", "external_id", "active", "status", "cluster_id", "category_id", "min_price", "brand", "name")
-    )
-    vectors = dict(
-        ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values_list("product_id", "vector")
-    )
+    products = Product.objects.for_tenant(tenant)
+    vectors = ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend)
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
+        vectors = vectors.filter(product_id__in=product_ids)
+    rows = list(products.annotate(min_price=Min("variants__price")).order_by("pk").values_list(*_ROW_FIELDS))
+    blobs = dict(vectors.values_list("product_id", "vector"))
     dim = embedder().dim
-    n = len(rows)
-    raw = np.zeros((n, dim), dtype=np.float32)
+    raw = np.zeros((len(rows), dim), dtype=np.float32)
     for i, row in enumerate(rows):
-        blob = vectors.get(row[0])
+        blob = blobs.get(row[0])
         if blob is not None and len(blob) == dim * 4:
             raw[i] = np.frombuffer(bytes(blob), dtype=np.float32)
-    idf = embeddings.idf_weights(raw) if backend == "hashing" and n else None
-    index = ProductIndex(
-        version=version,
+    return _Rows(
         ids=np.array([r[0] for r in rows], dtype=np.int64),
         external_ids=np.array([r[1] for r in rows], dtype=np.int64),
-        matrix=embeddings.tfidf(raw, idf),
-        idf=idf,
         eligible=np.array([bool(r[2]) and r[3] == "active" for r in rows], dtype=bool),
         cluster=np.array([r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64),
         category=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
         price=np.array([float(r[6]) if r[6] is not None else np.nan for r in rows], dtype=np.float64),
         keys=[recommending.model_key(r[7], r[8]) for r in rows],
+        raw=raw,
+    )
+
+
+def _assemble(rows: _Rows, version: int) -> ProductIndex:
+    """The index of ``rows``: IDF weights from the rows themselves, then the lookups."""
+    n = len(rows.ids)
+    idf = embeddings.idf_weights(rows.raw) if backend_name() == "hashing" and n else None
+    index = ProductIndex(
+        version=version,
+        ids=rows.ids,
+        external_ids=rows.external_ids,
+        matrix=embeddings.tfidf(rows.raw, idf),
+        idf=idf,
+        eligible=rows.eligible,
+        cluster=rows.cluster,
+        category=rows.category,
+        price=rows.price,
+        keys=rows.keys,
+        raw=rows.raw,
     )
     index.row_of = {int(pk): i for i, pk in enumerate(index.ids)}
     for i, key in enumerate(index.keys):
         index.by_model.setdefault(key.key, []).append(i)
+    index.category_rows = _group_rows(index.category)
     return index
+
+
+def _build_product_index(tenant: Tenant, version: int) -> ProductIndex:
+    return _assemble(_load_rows(tenant), version)
+
+
+def _apply_delta(tenant: Tenant, current: ProductIndex, changed: list[int], version: int) -> ProductIndex:
+    """``current`` with the rows of ``changed`` products reloaded (added, updated or dropped when deleted).
+
+    Only the changed products are read from the database; the other rows come
+    from ``current``. The IDF weights and the TF-IDF matrix are recomputed from
+    all rows (NumPy, a fraction of a second at 100,000 products), so the result
+    is the index a full build would give, bit for bit.
+    """
+    new = _load_rows(tenant, changed)
+    rows = np.array([current.row_of.get(int(pk), -1) for pk in new.ids], dtype=np.int64)
+    if len(new.ids) == len(changed) and (rows >= 0).all() and np.array_equal(current.raw[rows], new.raw):
+        return _patch(current, rows, new, version)
+    kept = np.flatnonzero(~np.isin(current.ids, np.asarray(changed, dtype=np.int64)))
+    old = _Rows(
+        current.ids,
+        current.external_ids,
+        current.eligible,
+        current.cluster,
+        current.category,
+        current.price,
+        current.keys,
+        current.raw,
+    ).take(kept)
+    both = _Rows(
+        np.concatenate([old.ids, new.ids]),
+        np.concatenate([old.external_ids, new.external_ids]),
+        np.concatenate([old.eligible, new.eligible]),
+        np.concatenate([old.cluster, new.cluster]),
+        np.concatenate([old.category, new.category]),
+        np.concatenate([old.price, new.price]),
+        old.keys + new.keys,
+        np.concatenate([old.raw, new.raw]) if len(new.ids) else old.raw,
+    )
+    return _assemble(both.take(np.argsort(both.ids, kind="stable")), version)
+
+
+def _patch(current: ProductIndex, rows: np.ndarray, new: _Rows, version: int) -> ProductIndex:
+    """``current`` with ``rows`` replaced by ``new``, when no product was added or dropped and no vector changed
+    (a price, status, category or cluster write): the vectors, TF-IDF weights and row numbers stay as they are,
+    so only the small per-row arrays are copied (``current`` may be in use by another thread)."""
+
+    def patched(values: np.ndarray, update: np.ndarray) -> np.ndarray:
+        out = values.copy()
+        out[rows] = update
+        return out
+
+    keys = list(current.keys)
+    for row, key in zip(rows, new.keys, strict=True):
+        keys[int(row)] = key
+    category = patched(current.category, new.category)
+    index = replace(
+        current,
+        version=version,
+        external_ids=patched(current.external_ids, new.external_ids),
+        eligible=patched(current.eligible, new.eligible),
+        cluster=patched(current.cluster, new.cluster),
+        category=category,
+        price=patched(current.price, new.price),
+        keys=keys,
+    )
+    if any(current.keys[int(row)] != keys[int(row)] for row in rows):
+        index.by_model = {}
+        for i, key in enumerate(keys):
+            index.by_model.setdefault(key.key, []).append(i)
+    if not np.array_equal(category, current.category):
+        index.category_rows = _group_rows(category)
+    return index
+
+
+def _group_rows(values: np.ndarray) -> dict[int, np.ndarray]:
+    """value -> the rows holding it, ascending (one stable sort instead of a scan per value)."""
+    if not values.size:
+        return {}
+    order = np.argsort(values, kind="stable")
+    uniques, starts = np.unique(values[order], return_index=True)
+    return {int(v): rows for v, rows in zip(uniques, np.split(order, starts[1:]), strict=True)}
 
 
 def product_index(tenant: Tenant) -> ProductIndex:
@@ -221,7 +404,11 @@ def product_index(tenant: Tenant) -> ProductIndex:
     current = _product_indexes.get(_tenant_key(tenant))
     if current is not None and current.version == version:
         return current
-    built = _build_product_index(tenant, version)
+    changed = _changed_since(tenant, current, version) if current is not None else None
+    if changed is not None:
+        built = _apply_delta(tenant, current, changed, version)
+    else:
+        built = _build_product_index(tenant, version)
     _product_indexes[_tenant_key(tenant)] = built
     return built
 

@@ -249,9 +249,9 @@ def category_find(*, tenant: Tenant, ref: str) -> Category | None:
     return found
 
 
-def _after_text_change(tenant: Tenant, product: Product, *, suggest: bool) -> None:
+def _after_text_change(tenant: Tenant, product: Product, *, suggest: bool, touched: list[int] | None) -> None:
     index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
-    transaction.on_commit(lambda: index.products_changed(tenant))
+    transaction.on_commit(lambda: index.products_changed(tenant, touched))
     if suggest and product.category_id is None:
         from catalog import tasks  # tasks import services
 
@@ -291,9 +291,11 @@ def product_create(
             product.save()
     except IntegrityError as exc:  # a concurrent create of the same id won the race
         raise ValidationFailed("Validation failed", {"id": ["has already been taken"]}) from exc
+    touched: list[int] | None = [product.pk]  # index rows this write changes (None: others' clusters too)
     if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
         clusters_refresh(tenant=tenant, product_ids=[product.pk])
-    _after_text_change(tenant, product, suggest=True)
+        touched = None
+    _after_text_change(tenant, product, suggest=True, touched=touched)
     return product
 
 
@@ -344,16 +346,20 @@ def product_update(
     if category is not None and can_transition(product, "categorize"):
         product_transition(product=product, event="categorize", reason="category assigned", save=False)
     product.save()
+    touched: list[int] | None = [product.pk]  # index rows this write changes (None: others' clusters too)
     if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
         clusters_refresh(tenant=tenant, product_ids=[product.pk])
+        touched = None
     if canonical is not None:
         product_canonical_set(tenant=tenant, product=product, canonical=canonical)
+        touched = None
     elif make_canonical:
         product_canonical_set(tenant=tenant, product=product, canonical=product)
+        touched = None
     if text_changed:
-        _after_text_change(tenant, product, suggest=True)
+        _after_text_change(tenant, product, suggest=True, touched=touched)
     else:
-        transaction.on_commit(lambda: index.products_changed(tenant))
+        transaction.on_commit(lambda: index.products_changed(tenant, touched))
     return product
 
 

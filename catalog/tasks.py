@@ -42,3 +42,12 @@ def product_category_suggest(self, product_ids: list[int] | int) -> int:
         return recommendations.product_category_suggest(product_ids=ids)
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def recommendations_chunk(self, tenant_id: int, product_ids: list[int]) -> int:
+    """Recompute the stored recommendations of a chunk of a tenant's products (``recommend_all``)."""
+    try:
+        return recommendations.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
