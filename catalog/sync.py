@@ -427,6 +427,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
     if stale_variants:
         Variant.objects.filter(pk__in=stale_variants).delete()
 
+    clusters_moved = False
     # GTINs come from the variants' barcodes (only valid GS1 codes; shops often keep SKUs there).
     gtin_changed = [pk_of[pid] for pid in gtin_changed_ext]
     if gtin_changed:
@@ -447,20 +448,30 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
         refresh = _cluster_candidates(tenant, existing, wanted_gtins, gtin_changed_ext, pk_of)
         if refresh:
             services.clusters_refresh(tenant=tenant, product_ids=refresh)
+            clusters_moved = True
 
     # Orders synced before their variants: link their lines now and roll those sales up. A variant stored
     # before this call had its lines linked when it arrived (or when the order did), so only new ones can.
     if new_variants:
         _link_order_lines(tenant, new_variants)
 
+    from catalog import tasks
+
     created_pks = [pk_of[pid] for pid in created_ids if pid in by_id]
     if created_pks or text_changed:
-        index.embeddings_refresh(tenant=tenant, product_ids=created_pks + text_changed)
-    if product_rows or option_rows or variant_rows or stale_options or stale_variants:
-        transaction.on_commit(lambda: index.products_changed(tenant))
+        # Embedding is ~40% of a create call's time: a worker does it after the commit (inline when eager).
+        to_embed = created_pks + text_changed
+        transaction.on_commit(lambda: tasks.products_embed.delay(tenant.pk, to_embed))
+    changed = {pk_of[row["external_id"]] for row in product_rows}
+    changed.update(row["product_id"] for row in (*option_rows, *variant_rows))
+    changed.update(key[0] for key, stored in stored_options.items() if key not in keep_options)
+    dropped = set(stale_variants)
+    changed.update(row["product_id"] for row in stored_variants.values() if row["pk"] in dropped)
+    if changed:
+        # the written products are patched into every process's index; moved clusters can touch any product
+        ids = None if clusters_moved else sorted(changed)
+        transaction.on_commit(lambda: index.products_changed(tenant, ids))
     if created_pks and Category.objects.for_tenant(tenant).exists():
-        from catalog import tasks
-
         transaction.on_commit(lambda: tasks.product_category_suggest.delay(created_pks))
     rejected.sort(key=lambda r: r["index"])
     return {

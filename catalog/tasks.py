@@ -11,7 +11,8 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from catalog import recommendations, services
+from catalog import index, recommendations, services
+from tenants.models import Tenant
 
 log = logging.getLogger("catalog.tasks")
 TRANSIENT = (OperationalError, InterfaceError)
@@ -51,3 +52,21 @@ def recommendations_chunk(self, tenant_id: int, product_ids: list[int]) -> int:
         return recommendations.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def products_embed(self, tenant_id: int, product_ids: list[int]) -> int:
+    """Embed synced products whose text changed since they were embedded, then tell every process's index.
+
+    Safe to run twice: a product whose text is embedded already is skipped.
+    """
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return 0
+    try:
+        done = index.embeddings_refresh(tenant=tenant, product_ids=product_ids)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    if done:
+        index.products_changed(tenant, product_ids)
+    return done

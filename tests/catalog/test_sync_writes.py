@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog import index
 from catalog.models import Product, ProductEmbedding, ProductGtin, ProductOption, Variant
 from tests.catalog.test_platform_sync import gtin13, put, shopify_product
 
@@ -135,12 +136,16 @@ def test_query_count_does_not_grow_with_the_products(platform_w, tenant_a):
     assert counts[10] == counts[100], counts
 
 
-def test_created_products_are_embedded_and_an_identical_resync_does_not_reembed(platform_w, tenant_a):
-    put(platform_w, [shopify_product(1), shopify_product(2)])
+def test_created_products_are_embedded_and_an_identical_resync_does_not_reembed(
+    platform_w, tenant_a, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # embedding is a task after the commit
+        put(platform_w, [shopify_product(1), shopify_product(2)])
     vectors = dict(ProductEmbedding.objects.filter(tenant=tenant_a).values_list("product__external_id", "pk"))
     assert set(vectors) == {1, 2}
-    with CaptureQueriesContext(connection) as ctx:
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True) as callbacks:
         put(platform_w, [shopify_product(1), shopify_product(2)])
+    assert callbacks == []  # nothing written: no embedding task, no index change
     assert "catalog_productembedding" not in catalog_writes(ctx.captured_queries)
 
 
@@ -154,3 +159,17 @@ def test_a_barcode_moving_between_products_moves_the_duplicate_cluster(platform_
     assert one.cluster_id and one.cluster_id == other.cluster_id
     put(platform_w, [shopify_product(2)])  # back to its own barcodes: the cluster dissolves
     assert not Product.objects.filter(tenant=tenant_a, cluster__isnull=False).exists()
+
+
+def test_the_index_is_told_which_products_changed(
+    platform_w, tenant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        put(platform_w, [shopify_product(1), shopify_product(2), shopify_product(3)])
+    told = []
+    monkeypatch.setattr(index, "products_changed", lambda tenant, ids=None: told.append(ids))
+    two = shopify_product(2)
+    two["variants"][0]["inventory_quantity"] += 5
+    with django_capture_on_commit_callbacks(execute=True):
+        put(platform_w, [shopify_product(1), two, shopify_product(3)])
+    assert told == [[Product.objects.get(tenant=tenant_a, external_id=2).pk]]  # one product patched, no rebuild
