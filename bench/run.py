@@ -318,7 +318,7 @@ HTTP_NOTE = (
     "variants). On this 2-core machine every round trip is a context switch to PostgreSQL or Redis and back, "
     "and Django's query compilation costs about as much as the database's work, so the ratio to the one-row "
     "bare view follows the number of queries. The 'ratio to the same queries' column isolates the platform's "
-    "own request stack (key, rate limit, usage, DRF, serializer): 0.7-0.9. Changed in this round: the key "
+    "own request stack (key, rate limit, usage, DRF, serializer). Changed in this round: the key "
     "lookup is cached per process and checked against a Redis generation inside the rate-limit call "
     "(apikeys/keycache.py; a revocation is still seen at once by every process), usage counting is buffered "
     "and written in one pipeline per process every 0.5 s (apikeys/usage.py), detail reads use get() without "
