@@ -15,7 +15,6 @@ minutes instead of hours. Both give the same recommendations
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from catalog import index, recommending, services
 from catalog.embeddings import top_k_scores
 from catalog.models import Category, Order, OrderLine, Product, Recommendation
 from catalog.recommending import Candidate
-from config.demo import bulk
+from config import bulk
 from tenants.models import Tenant
 
 WINDOW_DAYS = 365
@@ -559,18 +558,17 @@ def recommendations_chunk_compute(*, tenant_id: int, product_ids: Sequence[int])
             .values_list("pk", flat=True)
         )
         Recommendation.objects.for_tenant(tenant).filter(product_id__in=writable).delete()
-        # Written with COPY (bulk.insert): ~10 rows per product, and bulk_create spent more time preparing
+        # Written with COPY (bulk.bulk_insert): ~10 rows per product, and bulk_create spent more time preparing
         # 100,000 rows of a chunk-sized batch than computing them. The rows are new: the old ones are deleted.
         computed_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        bulk.insert(
+        bulk.bulk_insert(
             Recommendation,
             ["tenant_id", "product_id", "recommended_id", "position", "explanation", "reason_json", "computed_at"],
-            (
-                (tenant.pk, pk, c.product_id, i, c.explanation, json.dumps(_reason(c, computed_at)), now)
+            [
+                (tenant.pk, pk, c.product_id, i, c.explanation, _reason(c, computed_at), now)
                 for pk in writable
                 for i, c in enumerate(results[pk])
-            ),
-            skip_existing=False,
+            ],
         )
         Product.objects.for_tenant(tenant).filter(pk__in=writable).update(recommended_at=now, updated_at=now)
     return len(writable)

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from apikeys.exceptions import ValidationFailed
 from catalog.models import Product, Variant
+from config.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
 from pricing import repricing
-from pricing.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
 from pricing.models import (
     Competitor,
     Observation,

@@ -1,4 +1,5 @@
-"""Fast set-based writes and reads of many rows: one statement per batch, arrays bound on the server.
+"""Fast set-based writes and reads of many rows for every app: one statement per batch, arrays bound on the
+server.
 
 Django's ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per field, which
 grows quadratically in planning time with the batch (1,000 competitors took
@@ -114,12 +115,6 @@ def bulk_set_rows(model: type[models.Model], fields: Sequence[str], rows: Sequen
             cursor.execute(sql, _arrays([pk, *columns], rows[start : start + BATCH]))
 
 
-def bulk_set(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Write ``fields`` of ``objs`` (saved model instances) back to the database, in batches."""
-    columns = _fields(model, fields)
-    bulk_set_rows(model, fields, [(obj.pk, *(getattr(obj, c.attname) for c in columns)) for obj in objs])
-
-
 def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> None:
     """Insert new rows (no ids returned): each row holds the values of ``fields`` (attnames, e.g. ``product_id``).
 
@@ -129,8 +124,13 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
         return
     columns = _fields(model, fields)
     if not is_postgresql():
-        objs = [model(**{c.attname: v for c, v in zip(columns, row, strict=True)}) for row in rows]
-        model.objects.bulk_create(objs, batch_size=BATCH)
+        # one executemany (bulk_create would cut the rows into batches under SQLite's parameter limit)
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c.column) for c in columns)
+        sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 (model metadata)
+        params = [[c.get_db_prep_save(v, connection) for c, v in zip(columns, row, strict=True)] for row in rows]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
         return
     json_at = [i for i, c in enumerate(columns) if _is_json(c)]
     encoders = {i: columns[i].encoder or DjangoJSONEncoder for i in json_at}
