@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.exceptions import ValidationFailed
+from catalog import index
 from catalog.models import Product, Variant
 from config.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
 from pricing import repricing
@@ -301,8 +302,16 @@ def _locked_variants(tenant: Tenant, product_ids: Iterable[int]) -> dict[int, li
     return by_product
 
 
-def _variant_prices_set(changes: Sequence[tuple[int, Decimal]], now: datetime) -> None:
+def _variant_prices_set(
+    tenant: Tenant, product_ids: Sequence[int], changes: Sequence[tuple[int, Decimal]], now: datetime
+) -> None:
+    """Write new variant prices; after the commit every process's product index patches those products
+    (recommendations read prices from it)."""
+    if not changes:
+        return
     bulk_set_rows(Variant, ["price", "updated_at"], [(pk, price, now) for pk, price in changes])
+    ids = sorted(set(product_ids))
+    transaction.on_commit(lambda: index.products_changed(tenant, ids))
 
 
 @transaction.atomic
@@ -318,7 +327,7 @@ def product_price_set(
     old = variants[0][1]
     if old == price:
         return None
-    _variant_prices_set(_moved(variants, price), timezone.now())
+    _variant_prices_set(tenant, [product.pk], _moved(variants, price), timezone.now())
     PricingSettings.objects.for_tenant(tenant).filter(product=product).update(last_known_price=price)
     return PriceChange.objects.create(
         tenant=tenant, product=product, old_price=old, new_price=price, reason=reason, source=source
@@ -443,6 +452,7 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
     rows, variants, offers = _chunk_inputs(tenant, settings_ids)
     max_age = stale_after()
     changed_variants: list[tuple[int, Decimal]] = []
+    repriced: list[int] = []  # products whose price the run changed
     history: list[tuple] = []
     decided: list[tuple] = []  # settings rows to write, DECIDED_FIELDS after the id
     changed = 0
@@ -480,8 +490,9 @@ def _reprice_chunk(*, tenant: Tenant, settings_ids: list[int], now: datetime) ->
         after = repricing.price_key(decision.price, context) if settled else ""
         decided.append((row.id, record, now, decision.price, after))
         changed_variants += _moved(product_variants, decision.price)
+        repriced.append(row.product_id)
         history.append((tenant.pk, row.product_id, current, decision.price, decision.reason[:500], "auto", record, now))
-    _variant_prices_set(changed_variants, now)
+    _variant_prices_set(tenant, repriced, changed_variants, now)
     bulk_insert(PriceChange, HISTORY_FIELDS, history)
     bulk_set_rows(PricingSettings, DECIDED_FIELDS, decided)
     return len(rows), changed

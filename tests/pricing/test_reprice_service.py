@@ -227,3 +227,25 @@ def test_a_chunk_takes_a_fixed_number_of_queries(tenant_a, tenant_b):
     # run row, id list, run saved; per chunk: savepoint, 3 reads (settings, variants, offers),
     # 3 writes (variants, history, settings), release
     assert reprice_queries(tenant_a, 1) == reprice_queries(tenant_b, 12) == 3 + 8
+
+
+def test_new_prices_reach_the_product_index(tenant_a, monkeypatch, django_capture_on_commit_callbacks):
+    """Recommendations read prices from the product index: a repriced or hand-priced product is patched into
+    every process's index after the commit, and a run that changes nothing tells it nothing."""
+    from catalog import index
+
+    told = []
+    monkeypatch.setattr(index, "products_changed", lambda tenant, ids=None: told.append((tenant.pk, ids)))
+    moved, kept = priced_product(tenant_a, price="20.00"), priced_product(tenant_a, price="15.00")
+    auto(moved)
+    auto(kept)
+    observe(tenant_a, moved, "Rival", "18.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.products_reprice(tenant=tenant_a)
+    assert told == [(tenant_a.pk, [moved.pk])]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.products_reprice(tenant=tenant_a)
+    assert told == [(tenant_a.pk, [moved.pk])]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_price_set(tenant=tenant_a, product=kept, price=Decimal("14.00"), reason="by hand")
+    assert told[-1] == (tenant_a.pk, [kept.pk])
