@@ -381,16 +381,17 @@ ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
 NOTES: dict[str, str] = {
     "catalog_bench.py": (
         "Sync throughput (products/s) is measured end to end: a PUT of 1,000 Shopify products (3 variants each) "
-        "through the HTTP view with a write key, as a client sends it. Linear in the batch: a lean acceptance check "
-        "(catalog/sync_validation.py; anything it cannot vouch for goes to the DRF serializers, which keep the "
-        "error bodies) and then one INSERT ... ON CONFLICT DO UPDATE per table (products, options, variants, "
+        "through the HTTP view with a write key, as a client sends it. Linear in the batch: a lean acceptance "
+        "check (catalog/sync_validation.py; anything it cannot vouch for goes to the DRF serializers, which keep "
+        "the error bodies) and then one INSERT ... ON CONFLICT DO UPDATE per table (products, options, variants, "
         "GTINs) with each column bound as one array (unnest), written only for rows that are new or changed; an "
-        "identical re-sync reads 4 times and writes nothing. What dominates a create call now: PostgreSQL "
-        "inserting ~9,000 rows with their indexes and the commit's deferred foreign-key checks (about 60% of the "
-        "call), then validation and building the arrays in Python. Embedding the new products is queued to a "
-        "worker after the commit (catalog.tasks.products_embed) and timed separately above. Recommendations for "
-        "one product: one cosine over the tenant's product vectors (numpy, linear in catalog size) plus the "
-        "co-purchase query over the product's order lines."
+        "identical re-sync reads 4 times and writes nothing. What dominates a create call now (timed per "
+        "statement, 1,000 products into a 10,000-product shop: 200 ms): SQL 106 ms, of which the COMMIT is 43 ms "
+        "(about 17,000 deferred foreign-key checks, each locking its tenant or product row) and the inserts 50 ms;"
+        " then JSON parsing, validation and building the arrays in Python. Embedding the new products is queued to"
+        " a worker after the commit (catalog.tasks.products_embed) and timed separately above. Recommendations for"
+        " one product: one cosine over the tenant's product vectors (numpy, linear in catalog size) plus the co-"
+        "purchase query over the product's order lines."
     ),
     "merchandising_bench.py": (
         "sort_collection: reading the window's metrics from DailySales (linear in the collection's sales rows), "
