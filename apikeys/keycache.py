@@ -65,10 +65,6 @@ class KeyCache:
 cache = KeyCache()
 
 
-def enabled() -> bool:
-    return settings.API_KEY_CACHE_SECONDS > 0 and redis_client.get_client() is not None
-
-
 def generation() -> str | None:
     """The current generation (read before loading a key to cache it); None when Redis cannot say."""
     if settings.API_KEY_CACHE_SECONDS <= 0:

@@ -70,7 +70,6 @@ class _Buffer:
         self.counters: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.last: dict[tuple[int, int], tuple[float, str]] = {}
         self.recent: dict[str, list[str]] = defaultdict(list)
-        self.wake = threading.Event()
         self.thread: threading.Thread | None = None
 
     def take(self):
@@ -128,8 +127,7 @@ def _start_writer(buf: _Buffer) -> None:
 
 def _writer(buf: _Buffer) -> None:
     while buf is _buffer:
-        buf.wake.wait(max(settings.USAGE_BUFFER_SECONDS, 0.05))
-        buf.wake.clear()
+        time.sleep(max(settings.USAGE_BUFFER_SECONDS, 0.05))
         try:
             write_buffer()
         except Exception:  # the writer must outlive any one failure
