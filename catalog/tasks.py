@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from catalog import index, recommendations, services
+from config.celery import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT
 from tenants.models import Tenant
 
 log = logging.getLogger("catalog.tasks")
-TRANSIENT = (OperationalError, InterfaceError)
-MAX_RETRIES = 3
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -35,27 +33,21 @@ def product_recommend(self, product_id: int) -> bool:
     return False
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def product_category_suggest(self, product_ids: list[int] | int) -> int:
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def product_category_suggest(product_ids: list[int] | int) -> int:
     """Suggest (and above the threshold assign) categories for uncategorised products."""
     ids = [product_ids] if isinstance(product_ids, int) else list(product_ids)
-    try:
-        return recommendations.product_category_suggest(product_ids=ids)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    return recommendations.product_category_suggest(product_ids=ids)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def recommendations_chunk(self, tenant_id: int, product_ids: list[int]) -> int:
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def recommendations_chunk(tenant_id: int, product_ids: list[int]) -> int:
     """Recompute the stored recommendations of a chunk of a tenant's products (``recommend_all``)."""
-    try:
-        return recommendations.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    return recommendations.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def products_embed(self, tenant_id: int, product_ids: list[int]) -> int:
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def products_embed(tenant_id: int, product_ids: list[int]) -> int:
     """Embed synced products whose text changed since they were embedded, then tell every process's index.
 
     Safe to run twice: a product whose text is embedded already is skipped.
@@ -63,10 +55,7 @@ def products_embed(self, tenant_id: int, product_ids: list[int]) -> int:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return 0
-    try:
-        done = index.embeddings_refresh(tenant=tenant, product_ids=product_ids)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    done = index.embeddings_refresh(tenant=tenant, product_ids=product_ids)
     if done:
         index.products_changed(tenant, product_ids)
     return done

@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from config.celery import MAX_RETRIES, TRANSIENT
 from merchandising import services
 
 log = logging.getLogger("merchandising.tasks")
-
-TRANSIENT = (OperationalError, InterfaceError)
-MAX_RETRIES = 3
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)

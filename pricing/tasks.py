@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from config.celery import TRANSIENT
 from pricing import services
 from tenants.models import Tenant
-
-TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(
