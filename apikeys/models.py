@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from apikeys.permissions import Permission
+from apikeys.permissions import CONNECTOR_PERMISSIONS, Permission
 from apikeys.tokens import KeyKind
 from tenants.models import Tenant, TenantQuerySet
 
@@ -25,7 +25,9 @@ def validate_ip_allowlist(value: object) -> None:
 class ApiKey(models.Model):
     """An API key of a tenant. Only the SHA-256 of the plaintext is stored.
 
-    A key is active while ``revoked_at`` is empty or in the future (a rotation
+    A connector key (``dyn_sk_``) serves the Dynasort connector only (each surface says which kinds it
+    accepts: ``apikeys.surfaces``) and is ``read`` or ``write``; a shop has at most one active, whatever
+    its permission (the vendor's rule). A key is active while ``revoked_at`` is empty or in the future (a rotation
     with a grace period) and ``expires_at`` is empty or in the future.
     """
 
@@ -50,6 +52,15 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True, help_text="user or key that created it")
+    created_by_key = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_keys",
+        editable=False,
+        help_text="the key that created this one through the keys API (none: the admin or the command line)",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.CharField(max_length=150, blank=True)
     revoke_reason = models.CharField(max_length=255, blank=True)
@@ -71,9 +82,12 @@ class ApiKey(models.Model):
             models.CheckConstraint(
                 condition=models.Q(permission__in=[p.value for p in Permission]), name="apikey_permission_valid"
             ),
+            # A connector key runs Dynasort actions only: ``read`` (the five read actions) or ``write`` (all).
             models.CheckConstraint(
-                condition=~models.Q(kind=KeyKind.CONNECTOR) | models.Q(permission=Permission.ADMIN),
-                name="connector_keys_are_admin",
+                condition=~models.Q(kind=KeyKind.CONNECTOR)
+                | models.Q(permission__in=[p.value for p in CONNECTOR_PERMISSIONS]),
+                name="connector_keys_read_or_write",
+                violation_error_message="A connector key's permission is read or write.",
             ),
         ]
 

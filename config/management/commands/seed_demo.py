@@ -23,7 +23,7 @@ from tenants.services import tenant_create
 DEMO_DOMAIN = "demo.myshopify.com"
 DEMO_KEYS = [
     # (name, kind, permission, seed)
-    ("demo connector", KeyKind.CONNECTOR, "admin", b"demo-connector"),
+    ("demo connector", KeyKind.CONNECTOR, "write", b"demo-connector"),
     ("demo admin", KeyKind.STANDARD, "admin", b"demo-admin"),
     ("demo write", KeyKind.STANDARD, "write", b"demo-write"),
     ("demo read", KeyKind.STANDARD, "read", b"demo-read"),
