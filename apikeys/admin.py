@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Sum
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from apikeys import services, usage
@@ -89,7 +90,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
             self.message_user(request, f"{exc.message} {exc.errors or ''}", messages.ERROR)
             return
         obj.pk = issued.key.pk
-        self.message_user(request, f"New key (shown once, copy it now): {issued.plaintext}", messages.WARNING)
+        request.issued_keys = [(issued.key, issued.plaintext)]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "issued_keys", None):
+            return self.issued_response(request, request.issued_keys)
+        return super().response_add(request, obj, post_url_continue)
+
+    def issued_response(self, request, issued: list) -> TemplateResponse:
+        """The new keys' plaintext, in this response's body only. Never through ``messages``: its cookie
+        is signed, not encrypted, and its session store would keep the secret in the database."""
+        context = {**self.admin_site.each_context(request), "title": "New API keys (shown once)", "issued": issued}
+        response = TemplateResponse(request, "admin/apikeys/apikey/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def has_delete_permission(self, request, obj=None):
         return False  # keys are revoked, never deleted: the list is the audit trail
@@ -102,13 +116,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate selected keys (new plaintext shown once)")
     def rotate_selected(self, request, queryset):
+        issued = []
         for key in queryset:
             try:
-                issued = services.api_key_rotate(key=key, actor=_actor(request))
+                new = services.api_key_rotate(key=key, actor=_actor(request))
             except ApiError as exc:
                 self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
                 continue
-            self.message_user(request, f"{key.name}: new key (shown once): {issued.plaintext}", messages.WARNING)
+            issued.append((new.key, new.plaintext))
+        return self.issued_response(request, issued) if issued else None
 
     @admin.display(description="usage")
     def usage_summary(self, obj):

@@ -12,6 +12,17 @@ from apikeys.tokens import KeyKind
 from tenants.models import Tenant, TenantQuerySet
 
 
+def normalise_ip_entry(entry: str) -> str:
+    """An allowlist entry as it is stored and matched: an IPv4-mapped IPv6 address or range
+    (``::ffff:10.1.2.3``, ``::ffff:10.0.0.0/104``) is the IPv4 one it maps (client addresses are
+    compared as IPv4 too), so it matches; anything else is kept as written."""
+    network = ipaddress.ip_network(str(entry), strict=False)
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is None or network.prefixlen < 96:
+        return str(entry)
+    return str(ipaddress.ip_network((mapped, network.prefixlen - 96), strict=False))
+
+
 def validate_ip_allowlist(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError("The IP allowlist must be a list of addresses or CIDR ranges.")
@@ -122,7 +133,8 @@ class ApiKey(models.Model):
             return False
         if ip.version == 6 and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
-        return any(ip in ipaddress.ip_network(str(net), strict=False) for net in self.allowed_ips)
+        # entries stored before they were normalised on write are normalised here too
+        return any(ip in ipaddress.ip_network(normalise_ip_entry(net), strict=False) for net in self.allowed_ips)
 
 
 class ApiKeyEvent(models.Model):

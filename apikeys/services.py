@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apikeys import tokens, usage
 from apikeys.exceptions import Conflict, ValidationFailed
-from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour
+from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour, normalise_ip_entry
 from apikeys.permissions import CONNECTOR_PERMISSIONS, Permission
 from apikeys.tokens import KeyKind
 from tenants.models import Tenant
@@ -38,6 +38,8 @@ def _validate(key: ApiKey) -> None:
         key.full_clean(exclude=["key_hash", "prefix", "last_four", "tenant"])
     except ValidationError as exc:
         raise ValidationFailed("Invalid API key settings", errors=exc.message_dict) from exc
+    # IPv4-mapped entries (::ffff:10.1.2.3) are stored as the IPv4 address they map, so they match
+    key.allowed_ips = [normalise_ip_entry(entry) for entry in key.allowed_ips]
 
 
 @transaction.atomic

@@ -93,8 +93,20 @@ REDIS_URL = env("REDIS_URL", None, required=PRODUCTION)
 # Seconds a Redis call may take before the platform treats Redis as down.
 REDIS_TIMEOUT = env("REDIS_TIMEOUT", 0.25, cast=float)
 
+# Prefix of the platform's own Redis keys (rate limits, key-cache generation, usage counters, the
+# Django cache below), so deployments sharing a Redis can be told apart. Celery's broker keys (the
+# CELERY_QUEUE list, kombu's bindings and unacked sets) are not prefixed: give each deployment its
+# own Redis database or CELERY_QUEUE (README "Configuration").
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "plat")
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -184,10 +196,6 @@ API_KEY_CACHE_SECONDS = env("API_KEY_CACHE_SECONDS", 10.0, cast=float)
 # Usage counters are gathered per process and written to Redis in one pipeline at most this
 # often (apikeys/usage.py); 0 writes on every request.
 USAGE_BUFFER_SECONDS = env("USAGE_BUFFER_SECONDS", 0.5, cast=float)
-
-# Prefix for every Redis key the platform writes (so tests and tenants of a
-# shared Redis can be told apart).
-REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "plat")
 
 LOGGING = {
     "version": 1,

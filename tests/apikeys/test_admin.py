@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.contrib.sessions.models import Session
 
 from apikeys import tokens
 from apikeys.models import ApiKey
@@ -56,11 +59,14 @@ def test_admin_creates_a_key_and_shows_plaintext_once(staff_client, tenant_a):
             "rate_limit_window": 3600,
         },
     )
-    assert response.status_code == 302
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
-    plaintext = next(word for m in shown for word in m.split() if word.startswith("sk_live_"))
+    # the plaintext is in this response's body only: no redirect, no message, no cookie, no session
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    plaintext = re.search(rb'<code class="issued-key">(sk_live_\w+)</code>', response.content).group(1).decode()
     assert ApiKey.objects.filter(key_hash=tokens.digest(plaintext), name="from admin").exists()
-    assert plaintext.encode() in staff_client.get("/admin/apikeys/apikey/").content  # the message, once
+    assert not list(get_messages(response.wsgi_request))
+    assert all(plaintext not in morsel.value for morsel in response.cookies.values())
+    assert not any(plaintext in s.session_data or plaintext in str(s.get_decoded()) for s in Session.objects.all())
     assert plaintext.encode() not in staff_client.get("/admin/apikeys/apikey/").content
 
 
@@ -71,7 +77,7 @@ def test_admin_refuses_a_second_connector_key(staff_client, keys_a, tenant_a):
             "tenant": tenant_a.pk,
             "name": "c2",
             "kind": "connector",
-            "permission": "admin",
+            "permission": "write",
             "allowed_ips": "[]",
             "rate_limit": 1000,
             "rate_limit_window": 3600,
@@ -86,9 +92,13 @@ def test_admin_revoke_and_rotate_actions(staff_client, keys_a):
     keys_a.read.key.refresh_from_db()
     assert keys_a.read.key.status == "revoked"
     response = staff_client.post(
-        "/admin/apikeys/apikey/", {"action": "rotate_selected", "_selected_action": [keys_a.write.key.pk]}, follow=True
+        "/admin/apikeys/apikey/", {"action": "rotate_selected", "_selected_action": [keys_a.write.key.pk]}
     )
-    assert any("new key" in str(m) for m in get_messages(response.wsgi_request))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    plaintext = re.search(rb'<code class="issued-key">(sk_live_\w+)</code>', response.content).group(1).decode()
+    assert ApiKey.objects.get(key_hash=tokens.digest(plaintext)).rotated_from_id == keys_a.write.key.pk
+    assert not any(plaintext in str(m) for m in get_messages(response.wsgi_request))
+    assert all(plaintext not in morsel.value for morsel in response.cookies.values())
     keys_a.write.key.refresh_from_db()
     assert keys_a.write.key.status == "revoked"
 
