@@ -37,6 +37,12 @@ def client_ip(meta: dict) -> str | None:
     return remote
 
 
+def request_client_ip(request) -> str | None:
+    """``client_ip`` of a Django request: django-axes counts admin login failures per this address
+    (``AXES_CLIENT_IP_CALLABLE``), so the admin and the API agree on who the client is."""
+    return client_ip(request.META)
+
+
 @dataclass(frozen=True)
 class KeyPrincipal:
     """``request.user`` on API surfaces: the tenant acting through one key."""

@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL and refuses to start without them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "catalog",
     "merchandising",
     "pricing",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +56,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into its 429 answer
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin login throttling (django-axes): failed logins are counted per client address and per
+# username (either reaching the limit locks the login out for the cool-off, answered 429); a
+# successful login resets them. The client address is the API's (TRUSTED_PROXY_COUNT).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env("ADMIN_LOGIN_FAILURE_LIMIT", 5, cast=int)
+AXES_COOLOFF_TIME = timedelta(minutes=env("ADMIN_LOGIN_COOLOFF_MINUTES", 15, cast=int))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apikeys.auth.request_client_ip"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
