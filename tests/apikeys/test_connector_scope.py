@@ -213,5 +213,29 @@ def test_admin_creates_a_read_only_connector_key_and_refuses_an_admin_one(tenant
     refused = client.post("/admin/apikeys/apikey/add/", form)
     assert refused.status_code == 200 and b"read (recommended first) or write" in refused.content
     assert not ApiKey.objects.filter(tenant=tenant_a).exists()
-    assert client.post("/admin/apikeys/apikey/add/", {**form, "permission": "read"}).status_code == 302
+    created = client.post("/admin/apikeys/apikey/add/", {**form, "permission": "read"})
+    assert created.status_code == 200 and b'<code class="issued-key">dyn_sk_' in created.content
     assert ApiKey.objects.get(tenant=tenant_a).permission == "read"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_turns_admin_connector_keys_into_write_keys():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("apikeys", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        state = executor.loader.project_state(before).apps
+        tenant = state.get_model("tenants", "Tenant").objects.create(domain="old.myshopify.com", name="Old")
+        old_key = state.get_model("apikeys", "ApiKey")
+        fields = {"tenant": tenant, "prefix": "p", "last_four": "1234"}
+        connector = old_key.objects.create(name="c", kind="connector", permission="admin", key_hash="1" * 64, **fields)
+        standard = old_key.objects.create(name="s", kind="standard", permission="admin", key_hash="2" * 64, **fields)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert ApiKey.objects.get(pk=connector.pk).permission == "write"
+    assert ApiKey.objects.get(pk=standard.pk).permission == "admin"
