@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from catalog import services
@@ -18,6 +19,7 @@ from catalog.models import (
     Recommendation,
     Variant,
 )
+from config.admin_display import LinesField, PlatformAdminMedia, readable
 
 
 class TenantInlinesMixin:
@@ -31,15 +33,50 @@ class TenantInlinesMixin:
             obj.delete()
 
 
+def _sized(size: int) -> dict:
+    return {"attrs": {"size": size, "style": f"width: {size}ch"}}
+
+
+class VariantInlineForm(forms.ModelForm):
+    """Compact inputs, so the eight columns fit a 1,400 px window beside the admin's side bar."""
+
+    class Meta:
+        model = Variant
+        fields = ("external_id", "title", "sku", "barcode", "price", "compare_at_price", "cost", "inventory_quantity")
+        widgets = {
+            "external_id": forms.NumberInput(**_sized(14)),
+            "title": forms.TextInput(**_sized(18)),
+            "sku": forms.TextInput(**_sized(12)),
+            "barcode": forms.TextInput(**_sized(14)),
+            "price": forms.NumberInput(**_sized(9)),
+            "compare_at_price": forms.NumberInput(**_sized(9)),
+            "cost": forms.NumberInput(**_sized(9)),
+            "inventory_quantity": forms.NumberInput(**_sized(7)),
+        }
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = VariantInlineForm
     extra = 0
     fields = ("external_id", "title", "sku", "barcode", "price", "compare_at_price", "cost", "inventory_quantity")
     show_change_link = True
 
 
+class OptionInlineForm(forms.ModelForm):
+    """An option's values as an ordered list, one per line (the order is the shop's display order)."""
+
+    values = LinesField(required=False, help_text="one value per line, in display order")
+
+    class Meta:
+        model = ProductOption
+        fields = ("position", "name", "values")
+        widgets = {"position": forms.NumberInput(**_sized(5)), "name": forms.TextInput(**_sized(16))}
+
+
 class OptionInline(admin.TabularInline):
     model = ProductOption
+    form = OptionInlineForm
     extra = 0
     fields = ("position", "name", "values")
 
@@ -55,9 +92,16 @@ class RecommendationInline(admin.TabularInline):
     model = Recommendation
     fk_name = "product"
     extra = 0
-    fields = ("position", "recommended", "explanation", "reason_json")
+    fields = ("position", "recommended", "explanation", "reason")
     readonly_fields = fields
     raw_id_fields = ("recommended",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recommended")
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        return readable(obj.reason_json)
 
 
 class TransitionInline(admin.TabularInline):
@@ -67,9 +111,12 @@ class TransitionInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Product)
-class ProductAdmin(TenantInlinesMixin, admin.ModelAdmin):
+class ProductAdmin(PlatformAdminMedia, TenantInlinesMixin, admin.ModelAdmin):
     list_display = ("external_id", "name", "tenant", "brand", "category", "state", "active", "updated_at")
     list_filter = ("state", "active", "status", "tenant")
     search_fields = ("name", "external_id", "brand", "gtin")
@@ -138,13 +185,22 @@ class ClusterMemberInline(admin.TabularInline):
 class DuplicateClusterAdmin(admin.ModelAdmin):
     list_display = ("pk", "tenant", "canonical", "canonical_explicit", "updated_at")
     list_filter = ("canonical_explicit", "tenant")
+    list_select_related = ("tenant", "canonical")
     raw_id_fields = ("canonical",)
     inlines = [ClusterMemberInline]
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = ("product", "position", "recommended", "explanation", "computed_at")
     list_filter = ("explanation", "tenant")
+    list_select_related = ("product", "recommended")
+    readonly_fields = ("reason",)
+    exclude = ("reason_json",)
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        return readable(obj.reason_json)
+
     raw_id_fields = ("product", "recommended")
     search_fields = ("product__name", "recommended__name")

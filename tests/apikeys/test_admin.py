@@ -85,9 +85,8 @@ def test_admin_revoke_and_rotate_actions(staff_client, keys_a):
     staff_client.post("/admin/apikeys/apikey/", {"action": "revoke_selected", "_selected_action": [keys_a.read.key.pk]})
     keys_a.read.key.refresh_from_db()
     assert keys_a.read.key.status == "revoked"
-    response = staff_client.post(
-        "/admin/apikeys/apikey/", {"action": "rotate_selected", "_selected_action": [keys_a.write.key.pk]}, follow=True
-    )
+    selected = {"action": "rotate_selected", "_selected_action": [keys_a.write.key.pk]}
+    response = staff_client.post("/admin/apikeys/apikey/", {**selected, "apply": "1", "grace_seconds": "0"}, follow=True)
     assert any("new key" in str(m) for m in get_messages(response.wsgi_request))
     keys_a.write.key.refresh_from_db()
     assert keys_a.write.key.status == "revoked"
