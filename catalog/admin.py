@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from catalog import services
 from catalog.exceptions import RecommendationRefused
@@ -44,14 +45,14 @@ class VariantInlineForm(forms.ModelForm):
         model = Variant
         fields = ("external_id", "title", "sku", "barcode", "price", "compare_at_price", "cost", "inventory_quantity")
         widgets = {
-            "external_id": forms.NumberInput(**_sized(14)),
-            "title": forms.TextInput(**_sized(18)),
-            "sku": forms.TextInput(**_sized(12)),
-            "barcode": forms.TextInput(**_sized(14)),
-            "price": forms.NumberInput(**_sized(9)),
-            "compare_at_price": forms.NumberInput(**_sized(9)),
-            "cost": forms.NumberInput(**_sized(9)),
-            "inventory_quantity": forms.NumberInput(**_sized(7)),
+            "external_id": forms.NumberInput(**_sized(11)),
+            "title": forms.TextInput(**_sized(15)),
+            "sku": forms.TextInput(**_sized(11)),
+            "barcode": forms.TextInput(**_sized(13)),
+            "price": forms.NumberInput(**_sized(8)),
+            "compare_at_price": forms.NumberInput(**_sized(8)),
+            "cost": forms.NumberInput(**_sized(8)),
+            "inventory_quantity": forms.NumberInput(**_sized(6)),
         }
 
 
@@ -87,6 +88,9 @@ class GtinInline(admin.TabularInline):
     fields = ("gtin", "position", "restricted")
     readonly_fields = fields
 
+    def has_add_permission(self, request, obj=None):
+        return False  # GTINs come from the catalog sync
+
 
 class RecommendationInline(admin.TabularInline):
     model = Recommendation
@@ -95,6 +99,9 @@ class RecommendationInline(admin.TabularInline):
     fields = ("position", "recommended", "explanation", "reason")
     readonly_fields = fields
     raw_id_fields = ("recommended",)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # computed by the recommender
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recommended")
@@ -125,6 +132,7 @@ class ProductAdmin(PlatformAdminMedia, TenantInlinesMixin, admin.ModelAdmin):
     inlines = [OptionInline, VariantInline, GtinInline, RecommendationInline, TransitionInline]
     actions = ["recommend_selected"]
     list_select_related = ("tenant", "category")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Recommend selected products")
     def recommend_selected(self, request, queryset):
