@@ -184,7 +184,7 @@ class CompetitorAdmin(admin.ModelAdmin):
 
 @admin.register(Observation)
 class ObservationAdmin(ReadOnlyRecordAdmin):
-    list_display = ["competitor_name", "product", "price", "in_stock", "observed_at", "received_at"]
+    list_display = ["competitor_name", "product", "price", "in_stock", "observed_at"]
     list_select_related = ["competitor", "product"]
     list_filter = ["tenant", "in_stock"]
     search_fields = ["competitor__name", "=product__external_id", "product__name"]
