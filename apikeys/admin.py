@@ -214,6 +214,9 @@ class ApiKeyUsageHourAdmin(admin.ModelAdmin):
     list_filter = ["tenant"]
     list_select_related = ["key", "tenant"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("key", "tenant")
+
     def has_add_permission(self, request):
         return False
 

@@ -161,4 +161,6 @@ class ApiKeyUsageHour(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "hour"], name="usage_one_row_per_key_hour")]
 
     def __str__(self) -> str:
-        return f"{self.key.name} {self.hour:%Y-%m-%d %H}h: {self.requests}"
+        # a row per key and hour: name the key when it is loaded, never a query per row
+        who = self.key.name if ApiKeyUsageHour.key.is_cached(self) else f"key {self.key_id}"
+        return f"{who} {self.hour:%Y-%m-%d %H}h: {self.requests}"

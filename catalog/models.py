@@ -290,7 +290,9 @@ class DailySales(TenantOwned):
         indexes = [models.Index(fields=["tenant", "product", "date"])]
 
     def __str__(self) -> str:
-        return f"{self.variant.sku or self.variant.title} {self.date}: {self.units}"
+        # a row per variant and day: name the variant when it is loaded, never a query per row
+        who = (self.variant.sku or self.variant.title) if DailySales.variant.is_cached(self) else self.variant_id
+        return f"{who} {self.date}: {self.units}"
 
 
 class Recommendation(TenantOwned):

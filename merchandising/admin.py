@@ -241,7 +241,13 @@ class SortRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "status", "tenant"]
     list_select_related = ["collection", "tenant"]
-    readonly_fields = [f.name for f in SortRun._meta.fields]
+    # every field, the moved products as a readable list rather than raw JSON
+    fields = [f.name if f.name != "moved_products" else "moved" for f in SortRun._meta.fields if f.name != "id"]
+    readonly_fields = fields
+
+    @admin.display(description="moved products (external ids, first 250)")
+    def moved(self, obj):
+        return readable(obj.moved_products)
 
     @admin.display(description="collection", ordering="collection__title")
     def collection_title(self, obj):

@@ -192,6 +192,9 @@ class ObservationAdmin(ReadOnlyRecordAdmin):
     fields = ["tenant", "product", "competitor", "price", "in_stock", "observed_at", "received_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("competitor", "product")
+
     @admin.display(description="competitor", ordering="competitor__name")
     def competitor_name(self, obj):
         return obj.competitor.name

@@ -167,7 +167,9 @@ class Observation(models.Model):
         indexes = [models.Index(fields=["product", "observed_at"], name="observation_product_time")]
 
     def __str__(self) -> str:
-        return f"{self.competitor.name}: {self.price} at {self.observed_at:%Y-%m-%d %H:%M}"
+        # a high-volume table: name the competitor when it is loaded, never a query per row (delete pages list many)
+        who = self.competitor.name if Observation.competitor.is_cached(self) else f"competitor {self.competitor_id}"
+        return f"{who}: {self.price} at {self.observed_at:%Y-%m-%d %H:%M}"
 
 
 class PriceSource(models.TextChoices):

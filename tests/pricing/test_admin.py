@@ -119,7 +119,23 @@ def test_records_are_labelled_with_names_not_ids(tenant_a):
     observe(tenant_a, product, "Rival", "18.00")
     assert str(PricingSettings.objects.get(pk=row.pk)) == "pricing of Trail Shoe"
     assert str(Competitor.objects.get(product=product)) == "Rival on Trail Shoe"
-    assert str(Observation.objects.get(product=product)).startswith("Rival: 18.00 at ")
+    assert str(Observation.objects.select_related("competitor").get(product=product)).startswith("Rival: 18.00 at ")
+
+
+def test_observation_labels_never_cost_a_query_per_row(tenant_a, django_assert_num_queries):
+    product = priced_product(tenant_a, price="20.00")
+    observe(tenant_a, product, "Rival", "18.00")
+    rows = list(Observation.objects.filter(product=product))
+    with django_assert_num_queries(0):  # a delete confirmation lists every observation
+        assert [str(r).split(":")[0] for r in rows] == [f"competitor {rows[0].competitor_id}"]
+
+
+def test_observation_page_names_the_competitor(admin_client, tenant_a):
+    product = priced_product(tenant_a, price="20.00", name="Trail Shoe")
+    observe(tenant_a, product, "Rival", "18.00")
+    row = Observation.objects.get(product=product)
+    page = admin_client.get(f"/admin/pricing/observation/{row.pk}/change/").content.decode()
+    assert "Rival: 18.00 at" in page and "Trail Shoe" in page
 
 
 def test_chart_draws_a_competitor_with_a_single_observation_as_a_marker():
