@@ -37,8 +37,8 @@ def _scalar(value: Any) -> str:
         return _EMPTY
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, float):  # points and scores: two places, small ones to four significant digits
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.4g}"
     return str(value)
 
 

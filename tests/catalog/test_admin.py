@@ -54,3 +54,19 @@ def test_variant_inputs_are_compact(admin_client, tenant_a):
     page = admin_client.get(f"/admin/catalog/product/{product.pk}/change/").content.decode()
     assert 'name="variants-0-price"' in page and "width: 8ch" in page
     assert "platform/admin.css" in page  # keeps wide inline tables inside the window
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ({"a_b": 1.5, "ok": True}, '<table class="readable-json"><tbody><tr><th>a b</th><td>1.50</td></tr>'),
+        ({"<b>": "<script>x</script>"}, "<th>&lt;b&gt;</th><td>&lt;script&gt;x&lt;/script&gt;</td>"),
+        (["S", "M", None], "S, M, -"),
+        ({}, "-"),
+        ({"nested": {"score": 0.01234}}, "<th>nested</th><td><table"),
+    ],
+)
+def test_json_records_render_as_escaped_tables(value, shown):
+    from config.admin_display import readable
+
+    assert shown in str(readable(value))
