@@ -203,12 +203,11 @@ class RecommendationAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = ("product", "position", "recommended", "explanation", "computed_at")
     list_filter = ("explanation", "tenant")
     list_select_related = ("product", "recommended")
+    raw_id_fields = ("product", "recommended")
+    search_fields = ("product__name", "recommended__name")
     readonly_fields = ("reason",)
-    exclude = ("reason_json",)
+    exclude = ("reason_json",)  # computed by the recommender: shown as a table, not a JSON box
 
     @admin.display(description="reason")
     def reason(self, obj):
         return readable(obj.reason_json)
-
-    raw_id_fields = ("product", "recommended")
-    search_fields = ("product__name", "recommended__name")

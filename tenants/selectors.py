@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from apikeys.charts import SERIES, hours_between
@@ -56,8 +56,8 @@ def tenant_overview(*, tenant: Tenant, days: int = 7, now: datetime | None = Non
     index = {hour: i for i, hour in enumerate(hours)}
 
     all_keys = ApiKey.objects.for_tenant(tenant)
-    # active keys first, then revoked ones; newest first within each (revoked_at null sorts first)
-    keys = list(all_keys.order_by("revoked_at", "-created_at", "-id")[:OVERVIEW_KEYS])
+    # keys never revoked first (newest first), then rotated or revoked ones, the latest revocation first
+    keys = list(all_keys.order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")[:OVERVIEW_KEYS])
     rows = (
         ApiKeyUsageHour.objects.for_tenant(tenant)
         .filter(hour__gte=since)

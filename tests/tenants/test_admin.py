@@ -143,3 +143,13 @@ def test_tenant_page_and_admin_index_link_the_overview_and_the_connector_prompt(
 def test_the_overview_entry_point_leads_to_the_only_shop(admin_client, tenant_a):
     response = admin_client.get("/admin/tenants/tenant/overview/")
     assert response.status_code == 302 and response["Location"] == f"/admin/tenants/tenant/{tenant_a.pk}/overview/"
+
+
+def test_overview_lists_live_keys_before_revoked_ones(admin_client, tenant_a, make_key):
+    from apikeys.services import api_key_revoke
+
+    live = make_key(tenant_a, "write")
+    revoked = make_key(tenant_a, "read")  # newer, but revoked
+    api_key_revoke(key=revoked.key, actor="test", reason="done")
+    keys = [row.key.pk for row in admin_client.get(_url(tenant_a)).context["overview"].keys]
+    assert keys == [live.key.pk, revoked.key.pk]
