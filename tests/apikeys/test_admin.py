@@ -213,3 +213,18 @@ def test_key_event_details_are_shown_as_a_table(staff_client, keys_a):
     page = staff_client.get(f"/admin/apikeys/apikeyevent/{event.pk}/change/").content.decode()
     assert '<table class="readable-json">' in page and "<th>permission</th><td>write</td>" in page
     assert str(event) == f"created {keys_a.write.key.name} at {event.at:%Y-%m-%d %H:%M}"
+
+
+def test_a_new_key_takes_its_allowed_ips_one_per_line(staff_client, tenant_a):
+    form = {
+        "tenant": tenant_a.pk,
+        "name": "office only",
+        "kind": "standard",
+        "permission": "read",
+        "allowed_ips": "192.0.2.10\n198.51.100.0/24",
+        "rate_limit": 1000,
+        "rate_limit_window": 3600,
+    }
+    assert b'<textarea name="allowed_ips"' in staff_client.get("/admin/apikeys/apikey/add/").content
+    assert staff_client.post("/admin/apikeys/apikey/add/", form).status_code == 302
+    assert ApiKey.objects.get(name="office only").allowed_ips == ["192.0.2.10", "198.51.100.0/24"]
