@@ -104,10 +104,11 @@ class SurfaceAPIView(APIView):
         request.api_key = key
         kinds = self.key_kinds if self.key_kinds is not None else self.surface.key_kinds
         if key.kind not in kinds:
-            raise AccessRefused(
-                ErrorKind.PERMISSION,
-                "A connector key (dyn_sk_) serves the Dynasort connector only; use an sk_live_ key here",
-            )
+            if key.kind == KeyKind.CONNECTOR:
+                message = "A connector key (dyn_sk_) serves the Dynasort connector only; use an sk_live_ key here"
+            else:
+                message = f"A {key.kind} key is not accepted here"
+            raise AccessRefused(ErrorKind.PERMISSION, message)
         if not key.ip_allowed(request.client_ip):
             raise AccessRefused(ErrorKind.IP_NOT_ALLOWED, "Request from an IP address not on the key's allowlist")
         if not plan_allows(key.tenant.plan, self.surface.surface):
