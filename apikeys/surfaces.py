@@ -95,8 +95,9 @@ def _shopisync(err: ApiError) -> tuple[int, dict[str, Any]]:
     if err.kind == K.VALIDATION:
         status = 400
     body: dict[str, Any] = {"error": err.message, "code": err.code or _SHOPISYNC_CODES[err.kind]}
-    if err.kind == K.UNAUTHORIZED:
+    if err.kind == K.UNAUTHORIZED and err.code is None:
         # the doc's example verbatim; which of missing/malformed/unknown/revoked/expired is not told
+        # (a refusal with its own code, e.g. a webhook signature, keeps its own message)
         body["error"] = "Invalid or expired API key"
     if err.errors:
         body["details"] = err.errors

@@ -214,6 +214,7 @@ def _inventory_level_update(tenant: Tenant, payload: dict) -> str:
         for lv in InventoryLevel.objects.for_tenant(tenant).select_for_update().filter(inventory_item_id=item)
     }
     known = levels.get(location)
+    previous = known.available if known is not None else None
     if known is None:
         InventoryLevel.objects.create(tenant=tenant, inventory_item_id=item, location_id=location, available=available)
     elif known.available != available:
@@ -223,8 +224,8 @@ def _inventory_level_update(tenant: Tenant, payload: dict) -> str:
         return "no variant with this inventory item yet (level kept)"
     before = _sellable(tenant, [v.product_id for v in variants])
     for variant in variants:
-        if known is not None:
-            total = variant.inventory_quantity + available - known.available
+        if previous is not None:
+            total = variant.inventory_quantity + available - previous
         elif not levels:
             total = available
         else:

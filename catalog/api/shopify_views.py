@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -44,18 +46,30 @@ def _unauthorized(request: HttpRequest) -> JsonResponse:
         return _refuse(
             ApiError(ErrorKind.RATE_LIMITED, "Too many failed webhook signatures", retry_after=decision.retry_after)
         )
-    return _refuse(ApiError(ErrorKind.UNAUTHORIZED, "Webhook signature does not verify for this shop"))
+    return _refuse(
+        ApiError(ErrorKind.UNAUTHORIZED, "Webhook signature does not verify for this shop", code="INVALID_SIGNATURE")
+    )
 
 
-@csrf_exempt
-def shopify_webhook(request: HttpRequest) -> JsonResponse:
+@method_decorator(csrf_exempt, name="dispatch")
+class ShopifyWebhookView(View):
     """POST /api/platform/v1/shopify/webhooks: one Shopify webhook delivery.
 
-    Nothing of the body is parsed before its HMAC verifies; the delivery is stored once per event id and
-    processed by a task (catalog.webhooks), so the answer comes in milliseconds.
+    Not an API-key view: Shopify signs the body instead. Nothing of the body is parsed before its HMAC
+    verifies; the delivery is stored once per event id and processed by a task (catalog.webhooks), so the
+    answer comes in milliseconds.
     """
-    if request.method != "POST":
+
+    http_method_names = ["post"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs) -> JsonResponse:
         return _refuse(ApiError(ErrorKind.METHOD_NOT_ALLOWED, f'Method "{request.method}" not allowed.'))
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        return _webhook(request)
+
+
+def _webhook(request: HttpRequest) -> JsonResponse:
     domain = (request.headers.get("X-Shopify-Shop-Domain") or "").strip().lower()
     connection = (
         ShopConnection.objects.select_related("tenant").filter(shop_domain=domain).first()
@@ -147,9 +161,12 @@ class ShopConnectionView(PlatformAPIView):
             raise Conflict("This Shopify domain is connected to another shop") from exc
         return Response(_shown(request, connection))
 
-    @extend_schema(operation_id="shopify_connection_delete", responses={204: None})
+    @extend_schema(
+        operation_id="shopify_connection_delete",
+        responses={204: None},
+        description="Disconnect the store (idempotent: 204 whether or not one was connected).",
+    )
     def delete(self, request):
-        self._connection()
         tenant_services.shop_connection_delete(tenant=self.tenant)
         return Response(status=204)
 
