@@ -458,3 +458,34 @@ def test_connection_is_per_tenant(api, keys_a, keys_b):
     assert taken.status_code == 409
     assert api(keys_b.admin.plaintext).delete(CONNECTION).status_code == 204  # B's own (none): idempotent
     assert ShopConnection.objects.get().shop_domain == DOMAIN_A
+
+
+# ---- the admin -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client(client):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw-not-used-elsewhere")
+    client.force_login(user)
+    return client
+
+
+def test_admin_connects_a_store_without_ever_showing_the_secret(staff_client, tenant_a):
+    response = staff_client.post(
+        "/admin/tenants/shopconnection/add/",
+        {"tenant": tenant_a.pk, "shop_domain": DOMAIN_A, "new_webhook_secret": SECRET},
+    )
+    assert response.status_code == 302, response.content[:500]
+    connection = ShopConnection.objects.get(tenant=tenant_a)
+    assert tenant_services.shop_connection_secrets(connection) == [SECRET]
+    for url in ("/admin/tenants/shopconnection/", f"/admin/tenants/shopconnection/{connection.pk}/change/"):
+        page = staff_client.get(url).content.decode()
+        assert SECRET not in page and SECRET[-4:] in page
+
+
+def test_admin_lists_deliveries_read_only(staff_client, connected):
+    accepted(deliver("products/create", product_payload()))
+    assert staff_client.get("/admin/catalog/webhookdelivery/").status_code == 200
+    assert staff_client.get("/admin/catalog/webhookdelivery/add/").status_code == 403
