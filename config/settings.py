@@ -176,10 +176,16 @@ CELERY_BEAT_SCHEDULE = {
     "resort-enabled-collections": {"task": "merchandising.tasks.collections_resort_enabled", "schedule": 3600.0},
     "reprice-auto-products": {"task": "pricing.tasks.reprice_all_tenants", "schedule": 900.0},
     "sweep-shopify-webhooks": {"task": "catalog.tasks.webhook_deliveries_sweep", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "apikeys.tasks.idempotency_purge", "schedule": 3600.0},
 }
 # Shopify webhooks that flip a product's sold-out state re-sort its enabled collections this many seconds
 # later: however many webhooks arrive meanwhile, each collection is sorted once.
 SHOPIFY_RESORT_DEBOUNCE_SECONDS = env("SHOPIFY_RESORT_DEBOUNCE_SECONDS", 10.0, cast=float)
+
+# Idempotency-Key (apikeys/idempotency.py): how long a key and its stored response count, and after how long a
+# request still marked running is taken as dead (longer than any request may take: gunicorn's timeout is 60 s).
+IDEMPOTENCY_KEY_TTL_SECONDS = env("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, cast=int)
+IDEMPOTENCY_RUNNING_TIMEOUT_SECONDS = 300
 
 # Rate limits (DESIGN.md "Rate limits").
 MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant
