@@ -134,6 +134,7 @@ def build_world(keys: Keys, base: int, word: str, barcode: str) -> World:
                 ]
             },
             format="json",
+            HTTP_IDEMPOTENCY_KEY=f"{word}-collections-1",  # a kept answer (IdempotencyRecord) of A's own
         )
     )
     _ok(
