@@ -533,3 +533,16 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
         DailySales.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
     return written
+
+
+@transaction.atomic
+def products_delete(*, tenant: Tenant, external_ids: list[int]) -> list[int]:
+    """Delete the shop's products with these ids (Shopify deleted them), with everything attached to them.
+
+    Returns the primary keys deleted; unknown ids are skipped (a delete is safe to repeat)."""
+    products = Product.objects.for_tenant(tenant).filter(external_id__in=external_ids)
+    pks = list(products.order_by("pk").select_for_update().values_list("pk", flat=True))
+    if pks:
+        Product.objects.filter(pk__in=pks).delete()
+        transaction.on_commit(lambda: index.products_changed(tenant, pks))
+    return pks

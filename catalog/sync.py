@@ -39,6 +39,7 @@ VARIANT_FIELDS = (
     "inventory_quantity",
     "inventory_tracked",
     "continue_selling",
+    "inventory_item_id",
     "position",
     "created_at",
 )
@@ -78,6 +79,7 @@ def _variant_values(v: dict, position: int, now) -> dict:
         # Shopify: inventory_management null means the shop does not track stock for the variant.
         "inventory_tracked": v.get("inventory_management") is not None,
         "continue_selling": v.get("inventory_policy") == "continue",
+        "inventory_item_id": v.get("inventory_item_id"),
         "position": position,
         "created_at": v.get("created_at") or now,
     }

@@ -158,6 +158,8 @@ def _variant(item: Any, cache: Cache) -> dict:
     if "inventory_management" in item:
         value = item["inventory_management"]
         out["inventory_management"] = None if value is None else _text(value, 50, False)
+    if item.get("inventory_item_id") is not None:
+        out["inventory_item_id"] = _ext_id(item["inventory_item_id"])
     _optional_datetime(out, item, "created_at", cache)
     return out
 

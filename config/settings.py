@@ -19,6 +19,10 @@ DEBUG = env("DEBUG", True, cast=bool)
 PRODUCTION = not DEBUG
 
 SECRET_KEY = env("SECRET_KEY", None if PRODUCTION else "insecure-embedded-default-key", required=PRODUCTION)
+# Keys that encrypt the shop secrets stored in the database (tenants/crypto.py): the first encrypts, all
+# decrypt. Defaults to one derived from SECRET_KEY; set it on its own in production so rotating SECRET_KEY
+# (sessions) does not make stored webhook secrets unreadable.
+SHOP_SECRETS_KEYS = env("SHOP_SECRETS_KEYS", [SECRET_KEY], cast=list)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"], cast=list)
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", [], cast=list)
 
@@ -171,7 +175,17 @@ CELERY_BEAT_SCHEDULE = {
     "flush-api-key-usage": {"task": "apikeys.tasks.usage_flush", "schedule": 60.0},
     "resort-enabled-collections": {"task": "merchandising.tasks.collections_resort_enabled", "schedule": 3600.0},
     "reprice-auto-products": {"task": "pricing.tasks.reprice_all_tenants", "schedule": 900.0},
+    "sweep-shopify-webhooks": {"task": "catalog.tasks.webhook_deliveries_sweep", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "apikeys.tasks.idempotency_purge", "schedule": 3600.0},
 }
+# Shopify webhooks that flip a product's sold-out state re-sort its enabled collections this many seconds
+# later: however many webhooks arrive meanwhile, each collection is sorted once.
+SHOPIFY_RESORT_DEBOUNCE_SECONDS = env("SHOPIFY_RESORT_DEBOUNCE_SECONDS", 10.0, cast=float)
+
+# Idempotency-Key (apikeys/idempotency.py): how long a key and its stored response count, and after how long a
+# request still marked running is taken as dead (longer than any request may take: gunicorn's timeout is 60 s).
+IDEMPOTENCY_KEY_TTL_SECONDS = env("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, cast=int)
+IDEMPOTENCY_RUNNING_TIMEOUT_SECONDS = 300
 
 # Rate limits (DESIGN.md "Rate limits").
 MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant

@@ -45,6 +45,7 @@ class ShopifyVariantSerializer(serializers.Serializer):
     inventory_quantity = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1, default=0)
     inventory_policy = serializers.ChoiceField(choices=["deny", "continue"], required=False, default="deny")
     inventory_management = StrictCharField(required=False, allow_null=True, max_length=50)
+    inventory_item_id = ExternalIdField(required=False, allow_null=True)
     created_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
