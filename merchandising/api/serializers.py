@@ -135,7 +135,9 @@ class OptionRuleParams(serializers.Serializer):
         required=False, max_length=5000, help_text='Custom order for comma_separated (e.g. "Red,Blue,Green")'
     )
     common_size = StrictChoiceField(
-        choices=SizeSystem.values, required=False, help_text="Size system for common_sizes (e.g. us_apparel)"
+        choices=SizeSystem.values,
+        required=False,
+        help_text="Size system for common_sizes (e.g. us_apparel); detected from the values when not given",
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -146,8 +148,6 @@ class OptionRuleParams(serializers.Serializer):
             raise serializers.ValidationError({"csv_pattern": ["comma_separated needs a non-empty csv_pattern"]})
         if "common_size" in attrs and sort_type != SortType.COMMON_SIZES:
             raise serializers.ValidationError({"common_size": ["common_size is only allowed with common_sizes"]})
-        if sort_type == SortType.COMMON_SIZES:
-            attrs.setdefault("common_size", SizeSystem.US_APPAREL)
         return attrs
 
 
