@@ -441,7 +441,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
                 for pid in gtin_changed_ext
                 for n, (code, r) in enumerate(wanted_gtins[pid].items())
             ],
-            defaults={},
+            defaults={"code": "", "valid": True},  # barcodes are stored only when valid GS1 codes
             conflict=(),
             update=None,
         )
