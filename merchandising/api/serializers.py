@@ -59,7 +59,9 @@ class NoParams(serializers.Serializer):
 
 class PageParams(serializers.Serializer):
     since_id = StrictIntegerField(required=False, min_value=0, default=0, help_text="only ids above this one")
-    limit = StrictIntegerField(required=False, min_value=1, max_value=250, default=250, help_text="at most 250")
+    limit = StrictIntegerField(
+        required=False, min_value=1, max_value=250, help_text="at most 250; without it, every collection"
+    )
 
 
 class ProductPageParams(PageParams):
