@@ -136,8 +136,10 @@ run `list_recipes` and `list_products` for the real ones).
   (`us_apparel`: ages, letters, numbers, waist x length; `us_shoes` and `eu_shoes`: numeric sizes;
   `intl_letters`: letters) reads the values first and detection places the others after them.
   Values nothing reads keep their relative order after the placed ones. On the real size options
-  of four shops (105 products, 54 distinct values) every list comes out as a shopper expects and
-  every value is placed (before: 38 of 54 values unplaced with the default `us_apparel`).
+  of four shops (105 products, 54 distinct values) every list comes out in size order and every
+  value is placed (before: 38 of 54 values unplaced with the default `us_apparel`); with the
+  vendor's default `sold_out: bottom` sold-out sizes go last, each group still in size order
+  (`sold_out: ignore` keeps sold-out sizes in place).
 
 ## Platform surface
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from merchandising import sizes
-from merchandising.option_sorting import Rule, sort_values
+from merchandising.option_sorting import Rule, VariantFacts, sold_out_values, sort_values
 
 REAL_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "realdata"
 REAL_SIZES = REAL_DATA / "sizes" / "size_options_real.json"
@@ -114,3 +115,31 @@ def test_real_size_lists_are_ordered_as_a_shopper_expects_and_every_value_is_pla
         assert ordered(values) == expected, record["title"]
     assert len(distinct) >= 50
     assert len(unplaced) <= 0.05 * len(distinct), sorted(unplaced)
+
+
+def _facts(record: dict) -> list[VariantFacts]:
+    """The record's variants with the sync's stock rule: untracked (sellable) without stock figures."""
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    out = []
+    for v in record["variants"]:
+        quantity = v.get("inventory_quantity")
+        tracked = quantity is not None and v.get("inventory_management") is not None
+        options = tuple(o or "" for o in v["options"])
+        out.append(VariantFacts(options, 1.0, None, None, quantity or 0, not tracked or quantity > 0, t0))
+    return out
+
+
+@pytest.mark.skipif(not REAL_SIZES.exists(), reason="shared real data not present")
+def test_real_size_lists_with_the_default_sold_out_bottom_keep_size_order_within_each_group():
+    # The vendor's default sold_out is "bottom": sold-out sizes go last, each group in size order.
+    moved = 0
+    for record in json.loads(REAL_SIZES.read_text()):
+        values = record["values_in_shop_order"]
+        facts = _facts(record)
+        index = next(i for i, o in enumerate(record["variants"][0]["options"]) if o in values)
+        expected = EXPECTED_REAL.get(tuple(values), values)
+        sold_out = sold_out_values(values, index, facts)
+        moved += bool(sold_out) and len(values) > 1
+        want = [v for v in expected if v not in sold_out] + [v for v in expected if v in sold_out]
+        assert sort_values(Rule("common_sizes"), values, index, facts) == want, record["title"]
+    assert moved > 0  # the file has sold-out sizes, so the grouping is exercised
