@@ -179,7 +179,8 @@ def numeric(value: str) -> Key | None:
     v = _PREFIX.sub("", _core(value))
     if re.fullmatch(r"0{2,3}", v):
         return (2, -float(len(v) - 1), 0.0, 0.0, 1)  # 000 < 00 < 0
-    match = _NUMERIC.match(v)
+    # A width may be written in brackets ("9 (W)"): read the whole value first, then without its notes.
+    match = _NUMERIC.match(_PREFIX.sub("", _norm(value))) or _NUMERIC.match(v)
     if not match:
         return None
     lo, hi, group_letter, width = match.groups()
