@@ -86,7 +86,7 @@ class OptionInline(admin.TabularInline):
 class GtinInline(admin.TabularInline):
     model = ProductGtin
     extra = 0
-    fields = ("gtin", "position", "restricted")
+    fields = ("gtin", "code", "valid", "position", "restricted")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

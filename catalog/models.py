@@ -123,7 +123,9 @@ class Product(TenantOwned):
     cluster = models.ForeignKey(
         DuplicateCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
     )
-    gtin = models.CharField(max_length=14, blank=True, help_text="primary GTIN, normalised to 14 digits")
+    gtin = models.CharField(
+        max_length=64, blank=True, help_text="primary GTIN: normalised to 14 digits when valid, else as sent"
+    )
     state = models.CharField(max_length=30, choices=ProductState.choices, default=ProductState.NEW)
     state_changed_at = models.DateTimeField(default=timezone.now)
     recommended_at = models.DateTimeField(null=True, blank=True)
@@ -158,10 +160,21 @@ class Product(TenantOwned):
 
 
 class ProductGtin(TenantOwned):
-    """A GTIN of a product, normalised to 14 digits; ``position`` 0 is the primary one."""
+    """A GTIN of a product; ``position`` 0 is the primary one.
+
+    ``gtin`` is the code normalised to 14 digits when it is a valid GS1 code, else the code as sent
+    (``valid`` false: stored and shown, never used to match duplicates). ``code`` is the text as sent
+    when it differs from ``gtin`` (e.g. "036000291452" or an 11-digit UPC-A without its leading zero).
+    """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="gtins")
-    gtin = models.CharField(max_length=14)
+    gtin = models.CharField(max_length=64)
+    code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="as sent, when it differs from gtin"
+    )
+    valid = models.BooleanField(
+        default=True, db_default=True, help_text="a valid GS1 code (only these match duplicates)"
+    )
     position = models.PositiveSmallIntegerField(default=0)
     restricted = models.BooleanField(default=False, help_text="store-internal range: not globally unique")
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_orderline_variant_indexes'),
+        ('catalog', '0004_gtin_as_sent'),
         ('tenants', '0002_shopconnection'),
     ]
 
