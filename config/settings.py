@@ -157,6 +157,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # "Authorize" once per browser; the demo keys are in docs/quickstart.md and printed by `make run`
+    # request examples that work against the demo shop, after drf-spectacular's default enum hook
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi_examples.add_examples"],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 

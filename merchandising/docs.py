@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from drf_spectacular.utils import OpenApiExample
+
 from merchandising.actions import ACTIONS
 from merchandising.prompt import parameters
 
@@ -25,6 +27,18 @@ class ExampleIds:
     product_id: int = 123456789
     option_id: int = 111
     option_name: str = "Color"
+
+
+# The demo shop's ids (`seed_demo`: fixed collection ids, the first recipe, product 1000 and its Color
+# option): the OpenAPI document's examples use them, so "Try it out" works against `make run`.
+DEMO_IDS = ExampleIds(
+    collection_id=400000001,
+    other_collection_id=400000002,
+    recipe_id=1,
+    product_id=1000,
+    option_id=10001,
+    option_name="Color",
+)
 
 
 def example_body(name: str, ids: ExampleIds) -> dict:
@@ -143,6 +157,23 @@ curl {base}/api/platform/v1/connector/prompt \\
 # An example that only works after another action runs that action first (the page's examples are
 # run in order against the demo shop, and disable_product comes just before sort_product).
 SETUP = {"sort_product": "enable_product"}
+
+
+def openapi_examples(ids: ExampleIds = DEMO_IDS) -> list[OpenApiExample]:
+    """One named request example per action, in the registry's order (Swagger UI offers them in a list)."""
+    examples = []
+    for name, action in ACTIONS.items():
+        before = f" Run `{SETUP[name]}` first." if name in SETUP else ""
+        examples.append(
+            OpenApiExample(
+                name,
+                value=example_body(name, ids),
+                summary=f"{name}: {action.description}",
+                description=f"Permission `{action.permission}`.{before}",
+                request_only=True,
+            )
+        )
+    return examples
 
 
 def _curl(name: str, ids: ExampleIds, base_url: str) -> str:

@@ -32,6 +32,8 @@ DEMO_KEYS = [
     ("demo admin", KeyKind.STANDARD, "admin", b"demo-admin"),
     ("demo write", KeyKind.STANDARD, "write", b"demo-write"),
     ("demo read", KeyKind.STANDARD, "read", b"demo-read"),
+    # a key to try rotation and revocation on (the API docs' examples use it), so the others keep working
+    ("demo spare", KeyKind.STANDARD, "read", b"demo-spare"),
 ]
 # Apps add demo data through a module <app>.demo with seed(tenant=, products=, seed=, stdout=).
 DEMO_MODULES = ["catalog.demo", "merchandising.demo", "pricing.demo"]
