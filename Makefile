@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick fuzz sdk soak clean
+.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick fuzz sdk screenshots soak clean
 
 # `make run` needs only the runtime requirements; the test, lint and fuzz tools (most of the install
 # time) come with the first target that uses them.
@@ -68,6 +68,11 @@ fuzz: install-dev
 # Generate a Python client per surface with openapi-python-client and drive a live demo server with it.
 sdk: install-dev
 	$(BIN)/python -m pytest -q tests/contracts/test_sdk.py
+
+# Screenshots of the landing page and the admin overview for docs/quickstart.md (headless Chromium, live demo
+# server; needs DATABASE_URL and REDIS_URL like fuzz).
+screenshots: install-dev
+	DOCS_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/contracts/test_docs_render.py -k screenshots
 
 # Load soak (not CI): mixed traffic on the four surfaces with a worker sorting and repricing; see docs/reliability.md.
 SOAK_MINUTES ?= 10
