@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The demo shop (config/management/commands/seed_demo.py, catalog/demo.py, pricing/demo.py): product 1000
-# (internal id 1 on a fresh demo) with variants 10000..10002; product 1001 has competitors; category 30 is
-# Home; key 4 is "demo read", key 5 "demo spare" (there to try rotation and revocation on).
+# with variants 10000..10002; product 1132 (internal id 133 on a fresh demo) gets every kind of
+# recommendation; product 1001 has competitors; category 30 is Home; key 4 is "demo read", key 5
+# "demo spare" (there to try rotation and revocation on).
 DEMO_PRODUCT = 1000
-DEMO_PRODUCT_INTERNAL_ID = 1
+DEMO_RECOMMENDED_PRODUCT = 1132
+DEMO_RECOMMENDED_PRODUCT_INTERNAL_ID = 133
 DEMO_PRICED_PRODUCT = 1001
 DEMO_READ_KEY_ID = 4
 DEMO_SPARE_KEY_ID = 5
@@ -91,12 +93,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
             )
         }
     ),
-    ("GET", "/api/v3/products/{id}"): Example(path={"id": DEMO_PRODUCT}),
+    ("GET", "/api/v3/products/{id}"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT}),
     ("PATCH", "/api/v3/products/{id}"): Example(
         path={"id": DEMO_PRODUCT},
         bodies={"categorize": ("Assign category Tops (full external id L2_11)", {"product": {"category_id": "L2_11"}})},
     ),
-    ("POST", "/api/v3/products/{id}/recommend"): Example(path={"id": DEMO_PRODUCT_INTERNAL_ID}),
+    ("POST", "/api/v3/products/{id}/recommend"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT_INTERNAL_ID}),
     ("POST", "/api/v3/shop/categories"): Example(
         bodies={
             "category": (

@@ -60,8 +60,8 @@ def example_body(name: str, ids: ExampleIds) -> dict:
 
 INTRO = """# Merchandising: the Dynasort connector
 
-`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the Dynasort Connector API
-(`specs/dynasort-connector-api.txt`). Every request is a JSON body with an `action`; answers are
+`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the vendor's Dynasort Connector API,
+each described below. Every request is a JSON body with an `action`; answers are
 `{{"success": true, "data": ...}}` or `{{"error": true, "message": "...", "code": "..."}}`.
 
 This page is generated from the action registry (`merchandising/actions.py`) by
