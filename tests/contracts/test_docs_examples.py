@@ -19,10 +19,6 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = ["quickstart.md", "merchandising.md", "pricing.md", "platform.md", "catalog.md", "platform-sync.md"]
 BASE = "http://127.0.0.1:8000"
-# Known catalog gap, left out until the catalog work is merged: catalog/demo.py gives the demo products'
-# options no Shopify "id", so `connector_docs --tenant demo.myshopify.com` cannot pick a demo product
-# with an option id and docs/merchandising.md keeps the vendor's placeholder product 123456789, which the
-# demo shop does not have (404 not_found). Those calls must still never be a 5xx.
 SHIM = "curl() { command curl -w '%{stderr}@@status %{http_code} %{method} %{url_effective}\\n' \"$@\"; }\n"
 
 
