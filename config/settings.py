@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, pinned, no CDN
     "config.apps.PlatformConfig",
     "tenants",
     "apikeys",
@@ -132,8 +133,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
 # the category suggestion's acceptance rule.
 CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "hashing")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
+CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.22, cast=float)
 CATALOG_CATEGORY_MARGIN = env("CATALOG_CATEGORY_MARGIN", 0.05, cast=float)
+# Pricing: competitor offers older than this are left out of repricing.
+PRICING_STALE_AFTER_HOURS = env("PRICING_STALE_AFTER_HOURS", 48, cast=float)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -154,6 +158,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI and ReDoc from drf-spectacular-sidecar's static files (WhiteNoise serves
+    # them), so they render offline and their version moves only with requirements.txt.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # "Authorize" once per browser; the demo keys are in docs/quickstart.md and printed by `make run`
+    # request examples that work against the demo shop, after drf-spectacular's default enum hook
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi_examples.add_examples"],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 
 # Celery: Redis broker when REDIS_URL is set; otherwise tasks run inline (eager).

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from drf_spectacular.utils import OpenApiExample
+
 from merchandising.actions import ACTIONS
 from merchandising.prompt import parameters
 
-BASE_URL = "http://127.0.0.1:8000"
+BASE_URL = "http://127.0.0.1:8000"  # `make run`'s address; the curl examples say $BASE, defaulting to it
 DEMO_CONNECTOR_KEY = "dyn_sk_b4223b3b7455a3fcf10284b659a40492738668f862db0683ba72ddf3c46cdc7b5f3fa8d6"
 
 
@@ -25,6 +27,18 @@ class ExampleIds:
     product_id: int = 123456789
     option_id: int = 111
     option_name: str = "Color"
+
+
+# The demo shop's ids (`seed_demo`: fixed collection ids, the first recipe, product 1000 and its Color
+# option): the OpenAPI document's examples use them, so "Try it out" works against `make run`.
+DEMO_IDS = ExampleIds(
+    collection_id=400000001,
+    other_collection_id=400000002,
+    recipe_id=1,
+    product_id=1000,
+    option_id=10001,
+    option_name="Color",
+)
 
 
 def example_body(name: str, ids: ExampleIds) -> dict:
@@ -46,14 +60,20 @@ def example_body(name: str, ids: ExampleIds) -> dict:
 
 INTRO = """# Merchandising: the Dynasort connector
 
-`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the Dynasort Connector API
-(`specs/dynasort-connector-api.txt`). Every request is a JSON body with an `action`; answers are
+`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the vendor's Dynasort Connector API,
+each described below. Every request is a JSON body with an `action`; answers are
 `{{"success": true, "data": ...}}` or `{{"error": true, "message": "...", "code": "..."}}`.
 
 This page is generated from the action registry (`merchandising/actions.py`) by
 `python manage.py connector_docs --tenant demo.myshopify.com --write docs/merchandising.md` (the
 Benchmarks section at the end is kept as written); the curl
-examples use the demo shop's connector key and ids (`python manage.py seed_demo`, base URL {base}).
+examples use the demo shop's connector key and ids (`python manage.py seed_demo`) and `$BASE`, the
+address of the server (`make run` serves on {base}; set `BASE` for another port):
+
+```sh
+BASE=${{BASE:-{base}}}
+```
+
 Collections 400000001 and 400000002 are the demo's fixed collection ids; the recipe, product and
 option ids come from the demo database when the page is generated with `--tenant` (a page
 generated without demo products shows the vendor doc's placeholders 123456789 / 111 and recipe 1:
@@ -152,11 +172,11 @@ run `list_recipes` and `list_products` for the real ones).
   page `/admin/merchandising/collection/connector-prompt/`.
 
 ```
-curl -X PUT {base}/api/platform/v1/collections \\
+curl -X PUT $BASE/api/platform/v1/collections \\
   -H "Authorization: Bearer sk_live_MWWaGU7F1p6ZUzcB8ZstYOBtAsNuGdR2WgQEp7aSzj91inYo6" \\
   -H "Content-Type: application/json" \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
-curl {base}/api/platform/v1/connector/prompt \\
+curl $BASE/api/platform/v1/connector/prompt \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 ```
 
@@ -169,10 +189,27 @@ curl {base}/api/platform/v1/connector/prompt \\
 SETUP = {"sort_product": "enable_product"}
 
 
-def _curl(name: str, ids: ExampleIds, base_url: str) -> str:
+def openapi_examples(ids: ExampleIds = DEMO_IDS) -> list[OpenApiExample]:
+    """One named request example per action, in the registry's order (Swagger UI offers them in a list)."""
+    examples = []
+    for name, action in ACTIONS.items():
+        before = f" Run `{SETUP[name]}` first." if name in SETUP else ""
+        examples.append(
+            OpenApiExample(
+                name,
+                value=example_body(name, ids),
+                summary=f"{name}: {action.description}",
+                description=f"Permission `{action.permission}`.{before}",
+                request_only=True,
+            )
+        )
+    return examples
+
+
+def _curl(name: str, ids: ExampleIds) -> str:
     body = json.dumps(example_body(name, ids))
     return (
-        f"curl -X POST {base_url}/api/v1/ \\\n"
+        "curl -X POST $BASE/api/v1/ \\\n"
         f'  -H "Authorization: Bearer {DEMO_CONNECTOR_KEY}" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         f"  -d '{body}'\n"
@@ -196,6 +233,6 @@ def render(ids: ExampleIds, *, base_url: str = BASE_URL) -> str:
             out.append("")
         if action.notes:
             out.append(action.notes + "\n")
-        setup = f"# first: {SETUP[name]}\n{_curl(SETUP[name], ids, base_url)}\n" if name in SETUP else ""
-        out.append(f"```\n{setup}{_curl(name, ids, base_url)}```\n")
+        setup = f"# first: {SETUP[name]}\n{_curl(SETUP[name], ids)}\n" if name in SETUP else ""
+        out.append(f"```\n{setup}{_curl(name, ids)}```\n")
     return "\n".join(out)
