@@ -223,7 +223,7 @@ def test_the_migration_turns_admin_connector_keys_into_write_keys():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before = [("apikeys", "0001_initial")]
+    before = [("apikeys", "0002_idempotencyrecord")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

@@ -18,7 +18,7 @@ def connector_write_to_admin(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("apikeys", "0001_initial"),
+        ("apikeys", "0002_idempotencyrecord"),
         ("tenants", "0001_initial"),
     ]
 
