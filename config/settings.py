@@ -69,7 +69,7 @@ MIDDLEWARE = [
 # username (either reaching the limit locks the login out for the cool-off, answered 429); a
 # successful login resets them. The client address is the API's (TRUSTED_PROXY_COUNT).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.login_throttle.LoginThrottleBackend",  # django-axes, tolerant of a missing request
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env("ADMIN_LOGIN_FAILURE_LIMIT", 5, cast=int)

@@ -101,3 +101,12 @@ def test_the_defaults_are_documented_values(settings):
     assert timedelta(minutes=15) == configured.AXES_COOLOFF_TIME
     assert configured.AXES_LOCKOUT_PARAMETERS == ["ip_address", "username"]
     assert configured.AXES_RESET_ON_SUCCESS is True
+
+
+def test_a_login_without_a_request_is_not_refused(settings, staff):
+    settings.AXES_FAILURE_LIMIT = 3
+    assert Client().login(username="staff", password=PASSWORD)  # Django's test login passes no request
+    assert not Client().login(username="staff", password="wrong")
+    for _ in range(3):  # over HTTP the lockout still holds
+        _login(Client(), "wrong")
+    assert _login(Client(), PASSWORD).status_code == 429
