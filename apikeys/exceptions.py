@@ -19,6 +19,7 @@ class ErrorKind(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA = "unsupported_media"
     TOO_LARGE = "too_large"
+    LENGTH_REQUIRED = "length_required"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
