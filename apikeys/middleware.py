@@ -33,8 +33,8 @@ FORM_CHARSETS = JSON_CHARSETS | {"iso8859-1", "iso8859-15", "cp1252"}
 def body_limit(path: str) -> int:
     """The most bytes a request body to ``path`` may have (the surface's limit; Django's elsewhere)."""
     spec = surface_for_path(path)
-    if spec is None:
-        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if spec is None:  # Django's own limit (None switches it off: the platform's limit still bounds a read)
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE or settings.PLATFORM_MAX_REQUEST_BODY_BYTES
     if spec.surface == Surface.PLATFORM:
         return settings.PLATFORM_MAX_REQUEST_BODY_BYTES
     return settings.MAX_REQUEST_BODY_BYTES

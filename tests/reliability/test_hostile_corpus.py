@@ -26,12 +26,18 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from apikeys.models import ApiKey
+from apikeys.services import api_key_create
+from apikeys.tokens import KeyKind
 from catalog.api.platform_serializers import ShopifyOrderSerializer, ShopifyProductSerializer
+from config.celery import app as celery_app
 from config.urls import SURFACE_PATTERNS
 from merchandising.actions import ACTIONS
 from merchandising.api.serializers import CollectionSyncItem
 from pricing.api.serializers import ObservationSerializer
-from tests.reliability.conftest import World
+from tenants.models import Tenant
+from tenants.services import tenant_create
+from tests.conftest import Keys, client_for
+from tests.reliability.conftest import World, build_world
 from tests.reliability.test_bad_input import assert_surface_error
 
 pytestmark = pytest.mark.django_db
@@ -41,58 +47,44 @@ class Raw(str):
     """A number literal written into the JSON text as it is (json.dumps cannot write 1e999)."""
 
 
-LONG = "x" * 100_000
+LONG = "x" * 70_000  # beyond every max_length but body_html's 200,000 (which a 1 MiB body cannot pass anyway)
 # (name, value): every value goes into every field
 VALUES: list[tuple[str, Any]] = [
-    ("nul", "\x00"),
-    ("nul_inside", "a\x00b"),
-    ("lone_high_surrogate", "\ud800"),
-    ("lone_low_surrogate", "x\udfffy"),
-    ("control_chars", "\x01\x08\x1b[31m\x7f"),
-    ("bidi_and_separators", "\u202e\u2028\u2029\ufeff"),
-    ("non_bmp", "\U0001f600"),
+    ("nul", "a\x00b"),
+    ("lone_surrogate", "\ud800"),
+    ("control_and_bidi", "\x01\x1b[31m\x7f\u202e\u2028\ufeff\udfff"),
     ("long_string", LONG),
     ("empty_string", ""),
     ("numeric_string", "9223372036854775808"),
-    ("overflow_literal", Raw("1e999")),
-    ("negative_overflow_literal", Raw("-1e999")),
+    ("overflow_literal", Raw("-1e999")),
     ("underflow_literal", Raw("1e-999")),
     ("long_fraction", Raw("0." + "1" * 5000)),
     ("2**63", 2**63),
     ("2**63-1", 2**63 - 1),
     ("-2**63-1", -(2**63) - 1),
-    ("2**64", 2**64),
     ("10**300", 10**300),
     ("negative", -1),
-    ("zero", 0),
     ("fraction", 1.5),
     ("true", True),
     ("null", None),
     ("empty_list", []),
-    ("list", [["x"], {"y": 1}]),
     ("object", {"$gt": 0, "\ud800": "\x00"}),
 ]
-UNKNOWN_KEYS = ["\ud800", "\x00", "unknown_field", "k" * 10_000]
+UNKNOWN_KEYS = ["\ud800\x00", "k" * 10_000]
 
 # Query parameter values (a URL carries text only: the wrong "types" are spellings)
 QUERY_VALUES = [
-    "%00",
     "a%00b",
     "%ED%A0%80",  # a surrogate as UTF-8 bytes (invalid UTF-8)
-    "%FF%FE",
-    "%1B%5B31m",
+    "%FF%FE%1B%5B31m",
     quote(LONG[:5000]),
     "9223372036854775808",
     "-9223372036854775809",
     "1e999",
     "NaN",
     "-1",
-    "0",
     "1.5",
-    "true",
-    "null",
-    "[]",
-    "%7B%7D",
+    "%5B%5D",
     "",
 ]
 
@@ -453,24 +445,47 @@ for _surface, _method, _path, _operation in operations():
         CASES.append(pytest.param(_surface, _method, _path, _operation, None, id=_operation["operationId"]))
 
 
+@pytest.fixture(scope="module")
+def corpus_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """One populated shop for the whole module (built once, deleted at the end): each test's own writes are
+    rolled back with its transaction, so every operation starts from the same shop."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    with django_db_blocker.unblock():
+        tenant = tenant_create(domain="corpus.myshopify.com", name="Corpus", plan="enterprise")
+        try:
+            keys = Keys(
+                read=api_key_create(tenant=tenant, name="read", permission="read"),
+                write=api_key_create(tenant=tenant, name="write", permission="write"),
+                admin=api_key_create(tenant=tenant, name="admin", permission="admin"),
+                connector=api_key_create(tenant=tenant, name="connector", permission="admin", kind=KeyKind.CONNECTOR),
+            )
+            world = build_world(keys, 7_301_000_001, "Alphazed", "4006381333931")
+            # revert_collection needs a revert order to revert to
+            body = {"action": "update_collection", "collection_id": world.collection, "metrics_id": world.recipe_pk}
+            body["revert_sorting"] = "best-selling"
+            response = client_for(keys.connector.plaintext).post("/api/v1/", body, format="json")
+            assert response.status_code == 200, response.content
+            ApiKey.objects.filter(tenant=tenant).update(rate_limit=10**9)
+            yield world
+        finally:
+            celery_app.conf.task_always_eager = saved
+            Tenant.objects.filter(pk=tenant.pk).delete()
+
+
 @pytest.fixture
-def shop(world_a: World, settings, make_key):
+def shop(corpus_world: World, settings, db):
     settings.MERCHANDISING_RATE_LIMIT = (10**9, 60)
-    ApiKey.objects.filter(tenant=world_a.keys.admin.key.tenant).update(rate_limit=10**9)
-    tenant = world_a.keys.admin.key.tenant
+    tenant = corpus_world.keys.admin.key.tenant
     clients = {}
-    for name, issued in (("connector", world_a.keys.connector), ("admin", world_a.keys.admin)):
+    for name, issued in (("connector", corpus_world.keys.connector), ("admin", corpus_world.keys.admin)):
         clients[name] = APIClient(raise_request_exception=False)
         clients[name].credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
-    # revert_collection needs a revert order to revert to
-    body = {"action": "update_collection", "collection_id": world_a.collection, "metrics_id": world_a.recipe_pk}
-    body["revert_sorting"] = "best-selling"
-    assert clients["connector"].post("/api/v1/", body, format="json").status_code == 200
     return {
-        "world": world_a,
-        "valid": valid_requests(world_a),
+        "world": corpus_world,
+        "valid": valid_requests(corpus_world),
         "clients": clients,
-        "new_key": lambda: make_key(tenant, "read").key.pk,
+        "new_key": lambda: api_key_create(tenant=tenant, name="spare", permission="read").key.pk,
     }
 
 
@@ -540,6 +555,6 @@ def test_hostile_values_in_every_field_never_answer_5xx(shop, surface, method, t
     assert failures == [], f"{len(failures)} of {tried} hostile requests failed:\n" + "\n".join(failures)
 
 
-def test_every_operation_and_action_has_a_valid_request(world_a):
+def test_every_operation_and_action_has_a_valid_request(shop):
     names = {op["operationId"] for *_, op in operations() if op["operationId"] != "dynasort_action"} | set(ACTIONS)
-    assert sorted(names ^ set(valid_requests(world_a))) == []
+    assert sorted(names ^ set(shop["valid"])) == []
