@@ -21,6 +21,8 @@ class ErrorKind(StrEnum):
     TOO_LARGE = "too_large"
     LENGTH_REQUIRED = "length_required"
     RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_IN_USE = "idempotency_in_use"  # the first request with this Idempotency-Key still runs
+    IDEMPOTENCY_MISMATCH = "idempotency_mismatch"  # the key was used for another request
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
 
