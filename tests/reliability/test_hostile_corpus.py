@@ -88,6 +88,7 @@ QUERY_VALUES = [
     "",
 ]
 
+SHOPIFY_CONNECTION = "/api/platform/v1/shopify/connection"
 NEW_ID = itertools.count(9_100_000_001)
 
 
@@ -352,6 +353,16 @@ def valid_requests(w: World) -> dict[str, dict]:
             "keys_rotate_create": {"path": {"key_id": "KEY"}, "body": {"grace_seconds": 0}},
             "keys_usage_retrieve": {"path": {"key_id": w.key_pk}},
             "platform_orders_sync": {"body": {"orders": [order]}},
+            "shopify_connection_get": {},
+            "shopify_connection_set": {
+                "body": {
+                    "shop_domain": "corpus.myshopify.com",
+                    "webhook_secret": "corpus-secret",
+                    "keep_previous_secret": True,
+                }
+            },
+            "shopify_connection_delete": {},
+            "shopify_connection_rotation_end": {},
             "platform_products_sync": {"body": {"products": [_product_item(w)]}},
         }
     )
@@ -465,6 +476,9 @@ def corpus_world(django_db_setup, django_db_blocker) -> Iterator[World]:
             body = {"action": "update_collection", "collection_id": world.collection, "metrics_id": world.recipe_pk}
             body["revert_sorting"] = "best-selling"
             response = client_for(keys.connector.plaintext).post("/api/v1/", body, format="json")
+            assert response.status_code == 200, response.content
+            connect = {"shop_domain": "corpus.myshopify.com", "webhook_secret": "corpus-secret"}
+            response = client_for(keys.admin.plaintext).put(SHOPIFY_CONNECTION, connect, format="json")
             assert response.status_code == 200, response.content
             ApiKey.objects.filter(tenant=tenant).update(rate_limit=10**9)
             yield world
