@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from celery import Celery
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -37,9 +38,6 @@ RETRY_TRANSIENT = {
     "max_retries": MAX_RETRIES,
 }
 
-# After a failed publish, requests of this process leave their tasks to the outbox sweeper for this many
-# seconds instead of each paying the broker timeout again.
-PUBLISH_PAUSE_SECONDS = 5.0
 _paused_until = 0.0
 _pause_lock = threading.Lock()
 
@@ -64,11 +62,17 @@ def publish(name: str, args: list, *, outbox_id: int | None = None, force: bool 
     if not force and time.monotonic() < _paused_until:
         return False
     try:
-        app.tasks[name].delay(*args)
+        task = app.tasks.get(name)
+        if task is not None:
+            task.delay(*args)
+        else:  # a process that never imported the task's module (the sweeper): send it by name
+            app.send_task(name, args=args)
     except Exception as exc:  # any broker or socket error: the task stays in the outbox
         with _pause_lock:
             was_running = time.monotonic() >= _paused_until
-            _paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+            # requests of this process leave their tasks to the sweeper for a few seconds instead of each
+            # paying the broker timeout again
+            _paused_until = time.monotonic() + settings.TASK_PUBLISH_PAUSE_SECONDS
         if was_running:
             log.warning("broker unavailable, %s left in the task outbox: %s: %s", name, type(exc).__name__, exc)
         return False

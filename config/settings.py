@@ -94,7 +94,14 @@ REDIS_URL = env("REDIS_URL", None, required=PRODUCTION)
 REDIS_TIMEOUT = env("REDIS_TIMEOUT", 0.25, cast=float)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # a hung Redis must not hold a request (redis-py waits forever by default)
+            "OPTIONS": {"socket_timeout": REDIS_TIMEOUT * 4, "socket_connect_timeout": REDIS_TIMEOUT * 4},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -181,6 +188,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 TASK_SWEEP_SECONDS = env("TASK_SWEEP_SECONDS", 60.0, cast=float)
 TASK_OUTBOX_RETRY_SECONDS = env("TASK_OUTBOX_RETRY_SECONDS", 60.0, cast=float)
 TASK_STUCK_SECONDS = env("TASK_STUCK_SECONDS", 600.0, cast=float)
+# After a failed publish, a web process leaves its tasks to the sweeper this long without trying the broker.
+TASK_PUBLISH_PAUSE_SECONDS = env("TASK_PUBLISH_PAUSE_SECONDS", 5.0, cast=float)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "flush-api-key-usage": {"task": "apikeys.tasks.usage_flush", "schedule": 60.0},
