@@ -57,7 +57,7 @@ def keys_lock(name: str, tenant_id: int, keys: Iterable[int]) -> None:
     transaction ends, taken in one fixed order (sorted lock keys), so two calls never deadlock on them."""
     if connection.vendor != "postgresql":
         return
-    locks = sorted({_key(name, tenant_id, _key(name, k) % BUCKETS) for k in keys})
+    locks = sorted({_key(name, tenant_id, bucket) for bucket in {k % BUCKETS for k in keys}})
     if not locks:
         return
     with connection.cursor() as cursor:
