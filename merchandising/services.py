@@ -614,7 +614,7 @@ def collections_resort_enabled() -> int:
             .update(sort_state=SortState.QUEUED, sort_requested_at=now)
         )
         if updated:
-            tasks.collection_sort.delay(pk)
+            enqueue(tasks.collection_sort, pk)
             count += 1
     return count
 
