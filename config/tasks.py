@@ -28,13 +28,17 @@ def _outbox_sweep(now) -> int:
     from config.models import TaskOutbox
 
     cutoff = now - timedelta(seconds=settings.TASK_OUTBOX_RETRY_SECONDS)
-    sent = 0
-    for row in TaskOutbox.objects.filter(created_at__lte=cutoff).order_by("pk")[:BATCH]:
-        if not publish(row.task, row.args, outbox_id=row.pk, force=True):
-            TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-            break  # the broker is still away: the next sweep tries again
-        sent += 1
-    return sent
+    sent, last = 0, 0
+    while True:  # in batches, until the rows older than the cutoff are sent (a long outage leaves many)
+        rows = list(TaskOutbox.objects.filter(created_at__lte=cutoff, pk__gt=last).order_by("pk")[:BATCH])
+        for row in rows:
+            if not publish(row.task, row.args, outbox_id=row.pk, force=True):
+                TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+                return sent  # the broker is still away: the next sweep tries again
+            sent += 1
+        if len(rows) < BATCH:
+            return sent
+        last = rows[-1].pk
 
 
 def _stuck_sweep(now) -> int:
