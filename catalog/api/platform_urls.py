@@ -7,4 +7,14 @@ from catalog.api import platform_views
 urlpatterns = [
     path("products", platform_views.ProductSyncView.as_view(), name="platform-products-sync"),
     path("orders", platform_views.OrderSyncView.as_view(), name="platform-orders-sync"),
+    path(
+        "products/<int:id>/category-suggestions",
+        platform_views.ProductCategorySuggestionsView.as_view(),
+        name="platform-product-category-suggestions",
+    ),
+    path(
+        "catalog/category-suggestions/refresh",
+        platform_views.CategorySuggestionsRefreshView.as_view(),
+        name="platform-category-suggestions-refresh",
+    ),
 ]
