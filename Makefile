@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install worker beat lint format migrations-check bench bench-quick fuzz sdk soak clean
+.PHONY: run test install worker beat lint format migrations-check bench bench-quick bench-quality fuzz sdk soak clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,8 @@ soak: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Category suggestion and "similar product" precision on the real shop data in ../shared/data/realdata
+# (through the public API; needs DATABASE_URL, REDIS_URL recommended); writes its section of docs/benchmarks.md.
+bench-quality: install
+	$(BIN)/python bench/catalog_quality.py $(BENCH_ARGS)

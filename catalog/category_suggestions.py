@@ -10,6 +10,7 @@ merchant's choices are what the suggester learns from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -25,7 +26,8 @@ from catalog.models import Category, CategorySource, Product
 from catalog.selectors import MAX_ID
 from tenants.models import Tenant
 
-CHUNK = 500  # products per task: ranked together (they inform each other) in about a second
+CHUNK = 2000  # products per task at most: ranked together (they inform each other), a few seconds
+CONTEXT = 1000  # a smaller batch is ranked along with up to this many of the shop's other open products
 MAX_LABELLED = 5000  # the merchant's most recent assignments that the suggester learns from
 REFRESH_DELAY = 5  # seconds: a taxonomy posted one category at a time is refreshed once, after the last
 
@@ -85,7 +87,18 @@ def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) 
     if not rows:
         return 0
     labelled, labels = _labelled(tenant, cidx)
-    ranked = cidx.categorizer.rank([_text(*r[1:]) for r in rows], labelled=labelled, labels=labels)
+    # A product is ranked among the shop's other products (they share its leanings): a small batch (one
+    # created product) is topped up with other open products, ranked alongside but not written.
+    context = []
+    if len(rows) < CONTEXT:
+        context = list(
+            _open(tenant)
+            .exclude(pk__in=[r[0] for r in rows])
+            .order_by("-pk")
+            .values_list(*_TEXT_FIELDS)[: CONTEXT - len(rows)]
+        )
+    texts = [_text(*r[1:]) for r in rows] + [_text(*r) for r in context]
+    ranked = cidx.categorizer.rank(texts, labelled=labelled, labels=labels)[: len(rows)]
     by_pk = {
         r[0]: [
             {
@@ -144,7 +157,8 @@ def category_suggestions_refresh(*, tenant: Tenant, inline: bool = False) -> int
     from catalog import tasks  # tasks import this module
 
     ids = list(_open(tenant).order_by("pk").values_list("pk", flat=True))
-    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    count = math.ceil(len(ids) / CHUNK)
+    chunks = [ids[i::count] for i in range(count)]  # even sizes, so no chunk is ranked with few others
     for chunk in chunks:
         if inline:
             category_suggestions_compute(tenant_id=tenant.pk, product_ids=chunk)
