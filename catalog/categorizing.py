@@ -43,7 +43,7 @@ CENTROID_WEIGHT = 1.0  # similarity to the centroid of the products leaning to a
 LABEL_BONUS = 1.0  # a merchant's label as a cosine bonus before smoothing
 NEIGHBOURS = 10  # labelled products that vote
 VOTE_SHARPNESS = 4.0  # votes weigh similarity**sharpness: the closest labelled products decide
-LABEL_PRIOR = 5.0  # labelled products at which the shop's labels weigh as much as the zero-shot prior
+LABEL_PRIOR = 100.0  # labelled products at which the shop's labels weigh as much as the zero-shot ranking
 SUGGESTIONS = 5
 
 _WORD = re.compile(r"\w+", re.UNICODE)
