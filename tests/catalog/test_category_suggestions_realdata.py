@@ -94,11 +94,12 @@ def test_wordllama_loads_from_the_package_without_the_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("network access while loading the embedder")
 
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    model = WordLlamaEmbedder()
-    vectors = model.embed(["Ceramic coffee mug", "Coffee Mugs", "Two-way radio", ""])
+    with monkeypatch.context() as blocked:  # undone before other fixtures (Redis) tear down
+        blocked.setattr(socket, "socket", refuse)
+        blocked.setattr(socket, "create_connection", refuse)
+        blocked.setenv("HF_HUB_OFFLINE", "1")
+        model = WordLlamaEmbedder()
+        vectors = model.embed(["Ceramic coffee mug", "Coffee Mugs", "Two-way radio", ""])
     assert vectors.shape == (4, 256)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert not vectors[3].any()
