@@ -513,9 +513,11 @@ def main() -> None:
             f"{base['root']}% | {timing['refreshes']} ({len(gd.categories)} category writes in "
             f"{timing['categories_s']:.0f} s) |"
         )
+    untyped = []
     for rel in STORES:
         ds = shopify_store(rel)
         if ds is None:
+            untyped.append(Path(rel).stem)
             continue
         slug = Path(rel).stem[:24].lower().replace("_", "-")
         ours, base, timing = run_zero_shot(ds, slug, root_name(ds))
@@ -523,6 +525,7 @@ def main() -> None:
         lines.append(f"| {ds.name}, product_type withheld | {ours['n']} | {fmt(ours)} | {fmt(base)} | - |")
     lines += [
         "",
+        f"Without two or more product types, so no category figure: {', '.join(untyped) or 'none'}. "
         "On the Shopify stores the categories are the store's own product types (one level, so root = leaf) and "
         "the products are synced without them. Google: the products are the Flipkart titles, scored by the "
         "Flipkart department of the suggested category's path through `GOOGLE_TO_FLIPKART` in "
@@ -544,10 +547,16 @@ def main() -> None:
         "| store | backend | products judged | recommendations judged | right | precision | ms per product |",
         "|---|---|---|---|---|---|---|",
     ]
+    unjudged = set()
     for b in ("hashing", "wordllama"):
         for name, judged, total, right, ms in similar_precision(b):
             print("similar", b, name, judged, total, right, flush=True)
+            if not total:
+                unjudged.add(name)
+                continue
             lines.append(f"| {name} | `{b}` | {judged} | {total} | {right} | {_pct(right, total)}% | {ms:.1f} |")
+    if unjudged:
+        lines += ["", f"Not judged (no active product with a product_type): {', '.join(sorted(unjudged))}."]
     settings.CATALOG_EMBEDDING_BACKEND = backend
     print("\n".join(lines))
     if not args.no_docs:
