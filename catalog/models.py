@@ -130,6 +130,8 @@ class Product(TenantOwned):
         max_length=10,
         choices=CategorySource.choices,
         blank=True,
+        default="",
+        db_default="",  # rows inserted without it (bulk loaders) have no source: a category there is the merchant's
         help_text="merchant: set by the shop, never replaced by a suggestion; suggested: chosen by the suggester",
     )
     suggested_category_name = models.CharField(max_length=255, blank=True)

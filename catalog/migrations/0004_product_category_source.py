@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='product',
             name='category_source',
-            field=models.CharField(blank=True, choices=[('merchant', 'Merchant'), ('suggested', 'Suggested')], help_text='merchant: set by the shop, never replaced by a suggestion; suggested: chosen by the suggester', max_length=10),
+            field=models.CharField(blank=True, choices=[('merchant', 'Merchant'), ('suggested', 'Suggested')], db_default='', default='', help_text='merchant: set by the shop, never replaced by a suggestion; suggested: chosen by the suggester', max_length=10),
         ),
         migrations.AddField(
             model_name='product',
