@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog.api import platform_views
+from catalog.api import platform_views, shopify_views
 
 urlpatterns = [
     path("products", platform_views.ProductSyncView.as_view(), name="platform-products-sync"),
@@ -16,5 +16,12 @@ urlpatterns = [
         "catalog/category-suggestions/refresh",
         platform_views.CategorySuggestionsRefreshView.as_view(),
         name="platform-category-suggestions-refresh",
+    ),
+    path("shopify/webhooks", shopify_views.ShopifyWebhookView.as_view(), name="platform-shopify-webhooks"),
+    path("shopify/connection", shopify_views.ShopConnectionView.as_view(), name="platform-shopify-connection"),
+    path(
+        "shopify/connection/end-rotation",
+        shopify_views.ShopConnectionRotationEndView.as_view(),
+        name="platform-shopify-connection-rotation-end",
     ),
 ]

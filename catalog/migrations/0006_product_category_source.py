@@ -14,7 +14,7 @@ def sources_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_orderline_variant_indexes'),
+        ('catalog', '0005_shopify_webhooks'),
         ('tenants', '0001_initial'),
     ]
 
