@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick fuzz sdk screenshots soak clean
+.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick bench-quality fuzz sdk screenshots soak clean
 
 # `make run` needs only the runtime requirements; the test, lint and fuzz tools (most of the install
 # time) come with the first target that uses them.
@@ -81,3 +81,8 @@ soak: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Category suggestion and "similar product" precision on the real shop data in ../shared/data/realdata
+# (through the public API; needs DATABASE_URL, REDIS_URL recommended); writes its section of docs/benchmarks.md.
+bench-quality: install
+	$(BIN)/python bench/catalog_quality.py $(BENCH_ARGS)

@@ -139,11 +139,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
 # Catalog: embeddings ("hashing": character n-gram TF-IDF in NumPy, no download;
 # "sentence-transformers": all-MiniLM-L6-v2 from requirements-embeddings.txt) and
 # the category suggestion's acceptance rule.
-CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "hashing")
+# wordllama (default, packaged 16 MB static embeddings), hashing (no model) or sentence-transformers (optional extra)
+CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "wordllama")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
 CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.22, cast=float)
-CATALOG_CATEGORY_MARGIN = env("CATALOG_CATEGORY_MARGIN", 0.05, cast=float)
+# probability (0-1) above which the best category suggestion becomes the product's category
+CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.5, cast=float)
 # Pricing: competitor offers older than this are left out of repricing.
 PRICING_STALE_AFTER_HOURS = env("PRICING_STALE_AFTER_HOURS", 48, cast=float)
 

@@ -222,6 +222,12 @@ MATRIX: dict[tuple[str, str, str], list[Case]] = {
     ("platform", "api/platform/v1/products", "PUT"): [
         Case(UPSERT, req("PUT", "/api/platform/v1/products", PRODUCT_SYNC_BODY))
     ],
+    ("platform", "api/platform/v1/products/<int:id>/category-suggestions", "GET"): [
+        Case(MISSING, req("GET", "/api/platform/v1/products/{product}/category-suggestions"))
+    ],
+    ("platform", "api/platform/v1/catalog/category-suggestions/refresh", "POST"): [
+        Case(UPSERT, req("POST", "/api/platform/v1/catalog/category-suggestions/refresh"))
+    ],
     ("platform", "api/platform/v1/orders", "POST"): [
         Case(
             UPSERT,
