@@ -34,7 +34,7 @@ REFRESH_DELAY = 5  # seconds: a taxonomy posted one category at a time is refres
 
 def category_threshold() -> float:
     """The probability above which the best suggestion becomes the product's category (CATALOG_CATEGORY_THRESHOLD)."""
-    return float(getattr(settings, "CATALOG_CATEGORY_THRESHOLD", 0.5))
+    return float(getattr(settings, "CATALOG_CATEGORY_THRESHOLD", 0.9))
 
 
 def _open(tenant: Tenant) -> QuerySet[Product]:

@@ -144,7 +144,10 @@ CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "wordllama")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
 CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 # probability (0-1) above which the best category suggestion becomes the product's category
-CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.5, cast=float)
+# The ranker's probabilities are overconfident (a softmax over cosine scores): with the ten leaves of the demo,
+# a bare "Widget" reaches 0.95 and "From the SDK" 0.81, so only a clear winner is assigned; the ranked
+# suggestions are kept for review either way. A calibrated probability would let this come down.
+CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.9, cast=float)
 # Pricing: competitor offers older than this are left out of repricing.
 PRICING_STALE_AFTER_HOURS = env("PRICING_STALE_AFTER_HOURS", 48, cast=float)
 
