@@ -235,3 +235,17 @@ class PromptOutput(serializers.Serializer):
     prompt = serializers.CharField()
     endpoint = serializers.CharField()
     store_url = serializers.CharField()
+
+
+class ToolsExportParams(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["openai", "anthropic"],
+        help_text="openai: Chat Completions tools (strict only where every parameter is required); "
+        "anthropic: Messages API tools",
+    )
+
+
+class ToolsExportOutput(serializers.Serializer):
+    format = serializers.CharField()
+    endpoint = serializers.CharField(help_text="where to send each call: POST with {action, ...arguments}")
+    tools = serializers.ListField(child=serializers.DictField())
