@@ -1,4 +1,5 @@
 # The two commands: `make run` (embedded: SQLite, no services) and `make test`.
+# `make run` serves the site and the MCP server (/mcp) from one uvicorn process (docs/assistants.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,7 +20,7 @@ install: $(BIN)/activate
 run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py mcp_http --with-django --host $(HOST) --port $(PORT)
 
 test: install lint migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

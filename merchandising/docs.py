@@ -126,6 +126,9 @@ run `list_recipes` and `list_products` for the real ones).
 - `GET /api/platform/v1/connector/prompt`: `{{"prompt", "endpoint", "store_url"}}`, the system
   prompt for AI assistants. Also `python manage.py connector_prompt --tenant <domain>` and the admin
   page `/admin/merchandising/collection/connector-prompt/`.
+- `GET /api/platform/v1/connector/tools?format=openai|anthropic`: `{{"format", "endpoint", "tools"}}`,
+  the 16 actions as function-calling tools for assistants without MCP (OpenAI `strict` only where
+  every parameter is required). The same actions as an MCP server: [assistants.md](assistants.md).
 
 ```
 curl -X PUT {base}/api/platform/v1/collections \\
@@ -133,6 +136,8 @@ curl -X PUT {base}/api/platform/v1/collections \\
   -H "Content-Type: application/json" \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
 curl {base}/api/platform/v1/connector/prompt \\
+  -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
+curl "{base}/api/platform/v1/connector/tools?format=anthropic" \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 ```
 

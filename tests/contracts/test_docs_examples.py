@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PAGES = ["quickstart.md", "merchandising.md", "pricing.md", "platform.md", "catalog.md", "platform-sync.md"]
+PAGES = [
+    "quickstart.md",
+    "merchandising.md",
+    "pricing.md",
+    "platform.md",
+    "catalog.md",
+    "platform-sync.md",
+    "assistants.md",
+]
 BASE = "http://127.0.0.1:8000"
 # Known catalog gap, left out until the catalog work is merged: catalog/demo.py gives the demo products'
 # options no Shopify "id", so `connector_docs --tenant demo.myshopify.com` cannot pick a demo product
