@@ -253,3 +253,24 @@ def test_a_foreign_host_is_refused_dns_rebinding(http_url):
         headers={"Host": "attacker.example", "Accept": "application/json, text/event-stream"},
     )
     assert response.status_code == 421
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("apikeys.permissions").permissions, "CONNECTOR_PERMISSIONS"),
+    reason="read-only connector keys come with the key-hardening branch (connector keys are admin before it)",
+)
+def test_a_read_only_connector_key_is_refused_on_a_write(connect, make_key, keys_a, tenant_a, shop):
+    from apikeys.tokens import KeyKind
+
+    api_key_revoke(key=keys_a.connector.key, actor="test")  # one active connector key per shop
+    read_only = make_key(tenant_a, "read", kind=KeyKind.CONNECTOR)
+
+    async def body(client):
+        return (
+            await _call(client, "get_collection", {"collection_id": CID}),
+            await _call(client, "set_product_boost", {"product_id": CID, "boost": 50}),
+        )
+
+    read, write = run(connect(read_only.plaintext), body)
+    assert not read.is_error
+    assert write.is_error and write.structured_content["code"] == "permission_denied"
