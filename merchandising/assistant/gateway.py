@@ -62,7 +62,7 @@ class AssistantContextView(SurfaceAPIView):
     Not routed: only the MCP server calls it, on the Dynasort surface with its full stack."""
 
     surface = MERCHANDISING
-    schema = None
+    method_permissions = {"GET": Permission.READ}
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
@@ -70,8 +70,6 @@ class AssistantContextView(SurfaceAPIView):
         text = prompt.build_prompt(tenant=self.tenant, base_url=base_url)
         return Response({"prompt": text, "store_url": self.tenant.store_url, "name": self.tenant.name})
 
-
-AssistantContextView.method_permissions = {"GET": Permission.READ}
 
 _connector = ConnectorView.as_view()
 _context = AssistantContextView.as_view()
