@@ -1,11 +1,20 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Sum
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apikeys import services, usage
 from apikeys.exceptions import ApiError
-from apikeys.forms import ApiKeyCreateForm
+from apikeys.forms import ApiKeyCreateForm, IpAllowlistField, RotateForm
 from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour
+from config.admin_display import PlatformAdminMedia, readable
 
 
 def _actor(request) -> str:
@@ -16,19 +25,24 @@ class ApiKeyEventInline(admin.TabularInline):
     model = ApiKeyEvent
     extra = 0
     can_delete = False
-    fields = ["at", "type", "actor", "details"]
+    fields = ["at", "type", "actor", "details_readable"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="details")
+    def details_readable(self, obj):
+        return readable(obj.details)
+
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = ["name", "tenant", "kind", "permission", "display", "status", "created_at", "last_used_at"]
     list_filter = ["kind", "permission", "tenant"]
     search_fields = ["name", "prefix", "tenant__domain"]
     actions = ["revoke_selected", "rotate_selected"]
+    change_form_template = "admin/apikeys/apikey/change_form.html"
     inlines = [ApiKeyEventInline]
     readonly_fields = [
         "display",
@@ -50,6 +64,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "allowed_ips":  # one address or range per line instead of a raw JSON box
+            return IpAllowlistField(required=False, label="Allowed IPs")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -100,15 +119,52 @@ class ApiKeyAdmin(admin.ModelAdmin):
             services.api_key_revoke(key=key, actor=_actor(request), reason="revoked in admin")
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
 
-    @admin.action(description="Rotate selected keys (new plaintext shown once)")
+    @admin.action(description="Rotate selected keys (with a grace period)…")
     def rotate_selected(self, request, queryset):
-        for key in queryset:
-            try:
-                issued = services.api_key_rotate(key=key, actor=_actor(request))
-            except ApiError as exc:
-                self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{key.name}: new key (shown once): {issued.plaintext}", messages.WARNING)
+        return self._rotate(request, queryset, from_action=True)
+
+    def get_urls(self):
+        rotate = path(
+            "<int:object_id>/rotate/", self.admin_site.admin_view(self.rotate_view), name="apikeys_apikey_rotate"
+        )
+        return [rotate, *super().get_urls()]
+
+    def rotate_view(self, request, object_id: int):
+        """The change page's "Rotate…" button: the same grace-period form for one key."""
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        get_object_or_404(ApiKey, pk=object_id)
+        response = self._rotate(request, ApiKey.objects.filter(pk=object_id), from_action=False)
+        return response or HttpResponseRedirect(reverse("admin:apikeys_apikey_changelist"))
+
+    def _rotate(self, request, queryset, *, from_action: bool):
+        """Asks for a grace period first (an intermediate page), then rotates with the rotate service."""
+        form = RotateForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            grace = form.cleaned_data["grace_seconds"]
+            for key in queryset:
+                try:
+                    issued = services.api_key_rotate(key=key, actor=_actor(request), grace_seconds=grace)
+                except ApiError as exc:
+                    self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
+                    continue
+                self.message_user(request, f"{key.name}: new key (shown once): {issued.plaintext}", messages.WARNING)
+                until = timezone.localtime(timezone.now() + timedelta(seconds=grace))
+                self.message_user(
+                    request,
+                    f"{key}: the old key works until {until:%Y-%m-%d %H:%M %Z}." if grace else f"{key}: revoked now.",
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Rotate API keys",
+            "opts": self.model._meta,
+            "keys": list(queryset.select_related("tenant")),
+            "form": form,
+            "from_action": from_action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/apikeys/apikey/rotate.html", context)
 
     @admin.display(description="usage")
     def usage_summary(self, obj):
@@ -131,10 +187,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKeyEvent)
-class ApiKeyEventAdmin(admin.ModelAdmin):
+class ApiKeyEventAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = ["at", "type", "key", "tenant", "actor"]
     list_filter = ["type"]
-    readonly_fields = ["at", "type", "key", "tenant", "actor", "details"]
+    list_select_related = ["key", "tenant"]
+    fields = ["at", "type", "key", "tenant", "actor", "details_readable"]
+    readonly_fields = fields
+
+    @admin.display(description="details")
+    def details_readable(self, obj):
+        return readable(obj.details)
 
     def has_add_permission(self, request):
         return False
@@ -148,8 +210,12 @@ class ApiKeyEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKeyUsageHour)
 class ApiKeyUsageHourAdmin(admin.ModelAdmin):
-    list_display = ["hour", "key", "requests", "errors_4xx", "errors_5xx", "throttled"]
+    list_display = ["hour", "key", "tenant", "requests", "errors_4xx", "errors_5xx", "throttled"]
     list_filter = ["tenant"]
+    list_select_related = ["key", "tenant"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("key", "tenant")
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,45 @@
+import ipaddress
+
 from django import forms
 
 from apikeys.models import ApiKey
+from apikeys.services import MAX_GRACE
 from apikeys.tokens import KeyKind
+from config.admin_display import LinesField
+
+MAX_GRACE_SECONDS = int(MAX_GRACE.total_seconds())
+
+
+def _network(line: str) -> str:
+    """One allowlist entry: an address or a CIDR range, v4 or v6, written back in its normal form."""
+    try:
+        network = ipaddress.ip_network(line, strict=False)
+    except ValueError as exc:
+        raise forms.ValidationError(f"{line!r} is not an IP address or CIDR range.") from exc
+    return str(network.network_address) if network.num_addresses == 1 and "/" not in line else str(network)
+
+
+class IpAllowlistField(LinesField):
+    """The key's ``allowed_ips`` JSON list edited as one address or CIDR range per line."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.pop("max_length", None)
+        kwargs["help_text"] = "one address or CIDR range per line (v4 or v6), e.g. 203.0.113.0/24; empty: any address"
+        super().__init__(item=_network, **kwargs)
+
+
+class RotateForm(forms.Form):
+    """The admin's rotate step: how long the old key keeps working beside the new one."""
+
+    grace_seconds = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_GRACE_SECONDS,
+        initial=3600,
+        label="Grace period (seconds)",
+        help_text="the old key keeps working this long (0: stops at once; at most 86400 = 24 hours)",
+    )
 
 
 class ApiKeyCreateForm(forms.ModelForm):

@@ -133,7 +133,7 @@ class ApiKeyEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.key_id} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.type} {self.key.name} at {self.at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         # The audit log is append-only: an existing event is never rewritten.
@@ -161,4 +161,6 @@ class ApiKeyUsageHour(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "hour"], name="usage_one_row_per_key_hour")]
 
     def __str__(self) -> str:
-        return f"{self.key_id} {self.hour:%Y-%m-%d %H}h: {self.requests}"
+        # a row per key and hour: name the key when it is loaded, never a query per row
+        who = self.key.name if ApiKeyUsageHour.key.is_cached(self) else f"key {self.key_id}"
+        return f"{who} {self.hour:%Y-%m-%d %H}h: {self.requests}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from catalog import services
 from catalog.exceptions import RecommendationRefused
@@ -18,6 +20,7 @@ from catalog.models import (
     Recommendation,
     Variant,
 )
+from config.admin_display import LinesField, PlatformAdminMedia, readable
 
 
 class TenantInlinesMixin:
@@ -31,15 +34,50 @@ class TenantInlinesMixin:
             obj.delete()
 
 
+def _sized(size: int) -> dict:
+    return {"attrs": {"size": size, "style": f"width: {size}ch"}}
+
+
+class VariantInlineForm(forms.ModelForm):
+    """Compact inputs, so the eight columns fit a 1,400 px window beside the admin's side bar."""
+
+    class Meta:
+        model = Variant
+        fields = ("external_id", "title", "sku", "barcode", "price", "compare_at_price", "cost", "inventory_quantity")
+        widgets = {
+            "external_id": forms.NumberInput(**_sized(11)),
+            "title": forms.TextInput(**_sized(15)),
+            "sku": forms.TextInput(**_sized(11)),
+            "barcode": forms.TextInput(**_sized(13)),
+            "price": forms.NumberInput(**_sized(8)),
+            "compare_at_price": forms.NumberInput(**_sized(8)),
+            "cost": forms.NumberInput(**_sized(8)),
+            "inventory_quantity": forms.NumberInput(**_sized(6)),
+        }
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = VariantInlineForm
     extra = 0
     fields = ("external_id", "title", "sku", "barcode", "price", "compare_at_price", "cost", "inventory_quantity")
     show_change_link = True
 
 
+class OptionInlineForm(forms.ModelForm):
+    """An option's values as an ordered list, one per line (the order is the shop's display order)."""
+
+    values = LinesField(required=False, help_text="one value per line, in display order")
+
+    class Meta:
+        model = ProductOption
+        fields = ("position", "name", "values")
+        widgets = {"position": forms.NumberInput(**_sized(5)), "name": forms.TextInput(**_sized(16))}
+
+
 class OptionInline(admin.TabularInline):
     model = ProductOption
+    form = OptionInlineForm
     extra = 0
     fields = ("position", "name", "values")
 
@@ -50,14 +88,27 @@ class GtinInline(admin.TabularInline):
     fields = ("gtin", "position", "restricted")
     readonly_fields = fields
 
+    def has_add_permission(self, request, obj=None):
+        return False  # GTINs come from the catalog sync
+
 
 class RecommendationInline(admin.TabularInline):
     model = Recommendation
     fk_name = "product"
     extra = 0
-    fields = ("position", "recommended", "explanation", "reason_json")
+    fields = ("position", "recommended", "explanation", "reason")
     readonly_fields = fields
     raw_id_fields = ("recommended",)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # computed by the recommender
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recommended")
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        return readable(obj.reason_json)
 
 
 class TransitionInline(admin.TabularInline):
@@ -67,9 +118,12 @@ class TransitionInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Product)
-class ProductAdmin(TenantInlinesMixin, admin.ModelAdmin):
+class ProductAdmin(PlatformAdminMedia, TenantInlinesMixin, admin.ModelAdmin):
     list_display = ("external_id", "name", "tenant", "brand", "category", "state", "active", "updated_at")
     list_filter = ("state", "active", "status", "tenant")
     search_fields = ("name", "external_id", "brand", "gtin")
@@ -78,6 +132,7 @@ class ProductAdmin(TenantInlinesMixin, admin.ModelAdmin):
     inlines = [OptionInline, VariantInline, GtinInline, RecommendationInline, TransitionInline]
     actions = ["recommend_selected"]
     list_select_related = ("tenant", "category")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Recommend selected products")
     def recommend_selected(self, request, queryset):
@@ -138,13 +193,21 @@ class ClusterMemberInline(admin.TabularInline):
 class DuplicateClusterAdmin(admin.ModelAdmin):
     list_display = ("pk", "tenant", "canonical", "canonical_explicit", "updated_at")
     list_filter = ("canonical_explicit", "tenant")
+    list_select_related = ("tenant", "canonical")
     raw_id_fields = ("canonical",)
     inlines = [ClusterMemberInline]
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = ("product", "position", "recommended", "explanation", "computed_at")
     list_filter = ("explanation", "tenant")
+    list_select_related = ("product", "recommended")
     raw_id_fields = ("product", "recommended")
     search_fields = ("product__name", "recommended__name")
+    readonly_fields = ("reason",)
+    exclude = ("reason_json",)  # computed by the recommender: shown as a table, not a JSON box
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        return readable(obj.reason_json)

@@ -93,7 +93,7 @@ class DuplicateCluster(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"cluster {self.pk}"
+        return f"cluster of {self.canonical.name}" if self.canonical_id else f"cluster {self.pk}"
 
 
 class ProductState(models.TextChoices):
@@ -290,7 +290,9 @@ class DailySales(TenantOwned):
         indexes = [models.Index(fields=["tenant", "product", "date"])]
 
     def __str__(self) -> str:
-        return f"{self.variant_id} {self.date}: {self.units}"
+        # a row per variant and day: name the variant when it is loaded, never a query per row
+        who = (self.variant.sku or self.variant.title) if DailySales.variant.is_cached(self) else self.variant_id
+        return f"{who} {self.date}: {self.units}"
 
 
 class Recommendation(TenantOwned):
@@ -313,7 +315,7 @@ class Recommendation(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} -> {self.recommended_id}"
+        return f"{self.product.name} → {self.recommended.name}"
 
 
 class ProductTransition(TenantOwned):
@@ -331,7 +333,7 @@ class ProductTransition(TenantOwned):
         indexes = [models.Index(fields=["product", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.product_id}: {self.from_state} -> {self.to_state}"
+        return f"{self.product.name}: {self.from_state} → {self.to_state}"
 
 
 class ProductEmbedding(TenantOwned):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from config.admin_display import PlatformAdminMedia, readable
 from merchandising import prompt, services
 from merchandising.models import (
     Collection,
@@ -26,9 +27,17 @@ class CollectionProductInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["position", "id"]
-    fields = ["position", "product", "score", "score_details"]
+    fields = ["position", "product", "score_shown", "score_breakdown"]
     readonly_fields = fields
     show_change_link = False
+
+    @admin.display(description="score")
+    def score_shown(self, obj):
+        return "-" if obj.score is None else f"{obj.score:.2f}"
+
+    @admin.display(description="points per metric")
+    def score_breakdown(self, obj):
+        return readable(obj.score_details)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -51,7 +60,7 @@ class SortRunInline(admin.TabularInline):
 
 
 @admin.register(Collection)
-class CollectionAdmin(admin.ModelAdmin):
+class CollectionAdmin(PlatformAdminMedia, admin.ModelAdmin):
     list_display = [
         "external_id",
         "title",
@@ -211,18 +220,44 @@ class ProductSettingAdmin(admin.ModelAdmin):
 class OptionSortRuleAdmin(admin.ModelAdmin):
     list_display = ["option", "product", "tenant", "sort_type", "sold_out", "direction", "days", "last_sorted_at"]
     list_filter = ["sort_type", "tenant"]
+    list_select_related = ["option", "product", "tenant"]
     raw_id_fields = ["option", "product"]
     readonly_fields = ["last_sorted_at", "last_sort_method"]
 
 
 @admin.register(SortRun)
 class SortRunAdmin(admin.ModelAdmin):
-    list_display = ["collection_external_id", "tenant", "kind", "method", "status", "moves", "started_at"]
+    """Sort runs are records: viewable, never added, changed or deleted by hand."""
+
+    list_display = [
+        "collection_external_id",
+        "collection_title",
+        "tenant",
+        "kind",
+        "method",
+        "status",
+        "moves",
+        "started_at",
+    ]
     list_filter = ["kind", "status", "tenant"]
-    readonly_fields = [f.name for f in SortRun._meta.fields]
+    list_select_related = ["collection", "tenant"]
+    # every field, the moved products as a readable list rather than raw JSON
+    fields = [f.name if f.name != "moved_products" else "moved" for f in SortRun._meta.fields if f.name != "id"]
+    readonly_fields = fields
+
+    @admin.display(description="moved products (external ids, first 250)")
+    def moved(self, obj):
+        return readable(obj.moved_products)
+
+    @admin.display(description="collection", ordering="collection__title")
+    def collection_title(self, obj):
+        return obj.collection.title if obj.collection_id else "-"
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

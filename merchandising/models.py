@@ -154,7 +154,7 @@ class CollectionProduct(TenantOwned):
         indexes = [models.Index(fields=["collection", "position"], name="collection_product_position")]
 
     def __str__(self) -> str:
-        return f"{self.collection_id}#{self.position}: {self.product_id}"
+        return f"{self.collection.title} #{self.position}: {self.product.name}"
 
 
 class ProductSetting(TenantOwned):
@@ -175,7 +175,7 @@ class ProductSetting(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"settings of {self.product_id}"
+        return f"settings of {self.product.name}"
 
 
 class SortType(models.TextChoices):
@@ -244,7 +244,7 @@ class OptionSortRule(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.option_id}: {self.sort_type}"
+        return f"{self.option.name} of {self.product.name}: {self.sort_type}"
 
 
 class SortRun(TenantOwned):
@@ -277,4 +277,5 @@ class SortRun(TenantOwned):
         indexes = [models.Index(fields=["collection", "-started_at"], name="sort_run_collection_started")]
 
     def __str__(self) -> str:
-        return f"{self.collection_external_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+        title = self.collection.title if self.collection_id else self.collection_external_id
+        return f"{self.kind} of {title} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

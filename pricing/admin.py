@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from catalog.models import Variant
+from config.admin_display import PlatformAdminMedia, money, readable
 from pricing import selectors, services
 from pricing.charts import price_chart_svg
 from pricing.models import (
@@ -25,12 +26,30 @@ from pricing.models import (
 )
 
 
+class ReadOnlyRecordAdmin(PlatformAdminMedia, admin.ModelAdmin):
+    """Records of what happened (observations as received, price history, runs): viewable, never
+    added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PricingSettingsInline(admin.StackedInline):
     model = PricingSettings
     can_delete = False
     max_num = 1
-    exclude = ["tenant", "decided_inputs"]  # a digest for the repricer, nothing to read or edit
-    readonly_fields = ["last_repriced_at", "last_known_price", "last_decision"]
+    exclude = ["tenant", "decided_inputs", "last_decision"]  # a digest for the repricer, nothing to read or edit
+    readonly_fields = ["last_repriced_at", "last_known_price", "last_decision_readable"]
+
+    @admin.display(description="last decision")
+    def last_decision_readable(self, obj):
+        return readable(obj.last_decision) if obj else "-"
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -48,6 +67,7 @@ class CompetitorInline(admin.TabularInline):
     extra = 0
     fields = ["name", "url", "current_price", "in_stock", "last_observed_at"]
     readonly_fields = ["current_price", "in_stock", "last_observed_at"]
+    classes = ["wide-inline"]
 
 
 class PriceChangeInline(admin.TabularInline):
@@ -58,6 +78,9 @@ class PriceChangeInline(admin.TabularInline):
     fields = ["created_at", "old_price", "new_price", "source", "reason"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PricedProductForm(forms.ModelForm):
@@ -78,7 +101,7 @@ class PricedProductForm(forms.ModelForm):
 
 
 @admin.register(PricedProduct)
-class PricedProductAdmin(admin.ModelAdmin):
+class PricedProductAdmin(PlatformAdminMedia, admin.ModelAdmin):
     form = PricedProductForm
     list_display = ["external_id", "name", "tenant", "current_price", "auto_reprice", "monitored", "competitor_count"]
     list_select_related = ["tenant", "pricing"]
@@ -124,9 +147,9 @@ class PricedProductAdmin(admin.ModelAdmin):
             obj.delete()
         formset.save_m2m()
 
-    @admin.display(description="current price")
+    @admin.display(description="current price", ordering="reference_price")
     def current_price(self, obj):
-        return obj.reference_price
+        return money(obj.reference_price)
 
     @admin.display(description="auto", boolean=True)
     def auto_reprice(self, obj):
@@ -160,37 +183,44 @@ class CompetitorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(admin.ModelAdmin):
-    list_display = ["competitor", "price", "in_stock", "observed_at", "received_at"]
-    list_select_related = ["competitor"]
-    list_filter = ["tenant"]
-    raw_id_fields = ["competitor", "product"]
+class ObservationAdmin(ReadOnlyRecordAdmin):
+    list_display = ["competitor_name", "product", "price", "in_stock", "observed_at"]
+    list_select_related = ["competitor", "product"]
+    list_filter = ["tenant", "in_stock"]
+    search_fields = ["competitor__name", "=product__external_id", "product__name"]
     date_hierarchy = "observed_at"
+    fields = ["tenant", "product", "competitor", "price", "in_stock", "observed_at", "received_at"]
+    readonly_fields = fields
 
-    def has_change_permission(self, request, obj=None):
-        return False  # observations are facts as received
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("competitor", "product")
+
+    @admin.display(description="competitor", ordering="competitor__name")
+    def competitor_name(self, obj):
+        return obj.competitor.name
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(admin.ModelAdmin):
+class PriceChangeAdmin(ReadOnlyRecordAdmin):
     list_display = ["product", "old_price", "new_price", "source", "created_at", "short_reason"]
     list_select_related = ["product"]
     list_filter = ["tenant", "source"]
-    raw_id_fields = ["product"]
+    search_fields = ["=product__external_id", "product__name"]
     date_hierarchy = "created_at"
-
-    def has_change_permission(self, request, obj=None):
-        return False  # history is append-only
+    fields = ["tenant", "product", "old_price", "new_price", "source", "reason", "details_readable", "created_at"]
+    readonly_fields = fields
 
     @admin.display(description="reason")
     def short_reason(self, obj):
         return format_html("{}", obj.reason[:80])
 
+    @admin.display(description="details")
+    def details_readable(self, obj):
+        return readable(obj.details)
+
 
 @admin.register(RepriceRun)
-class RepriceRunAdmin(admin.ModelAdmin):
+class RepriceRunAdmin(ReadOnlyRecordAdmin):
     list_display = ["tenant", "trigger", "state", "products_checked", "products_changed", "started_at", "finished_at"]
     list_filter = ["state", "tenant"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    list_select_related = ["tenant"]

@@ -8,10 +8,14 @@ from html import escape
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 OURS = "our price"
+MARKERS_UP_TO = 40  # a competitor series with at most this many observations shows each as a dot
 
 
 def price_chart_svg(series: dict[str, list[tuple[datetime, Decimal]]], *, width: int = 760, height: int = 280) -> str:
-    """Step lines per series (a price holds until the next point); ``OURS`` is drawn thick and black."""
+    """Step lines per series (a price holds until the next point); ``OURS`` is drawn thick and black.
+
+    A series of one point is drawn as a marker; the axes span exactly the points drawn.
+    """
     points = [p for values in series.values() for p in values]
     if not points:
         return "<p>No prices recorded yet.</p>"
@@ -50,12 +54,24 @@ def price_chart_svg(series: dict[str, list[tuple[datetime, Decimal]]], *, width:
             continue
         color = "#000" if name == OURS else PALETTE[index % len(PALETTE)]
         stroke = 2.5 if name == OURS else 1.5
-        coords = []
-        for i, (t, v) in enumerate(values):
-            if i:
-                coords.append(f"{x(t):.1f},{y(values[i - 1][1]):.1f}")
-            coords.append(f"{x(t):.1f},{y(v):.1f}")
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="{stroke}" points="{" ".join(coords)}"/>')
+        if len(values) > 1:
+            coords = []
+            for i, (t, v) in enumerate(values):
+                if i:
+                    coords.append(f"{x(t):.1f},{y(values[i - 1][1]):.1f}")
+                coords.append(f"{x(t):.1f},{y(v):.1f}")
+            parts.append(
+                f'<polyline fill="none" stroke="{color}" stroke-width="{stroke}" points="{" ".join(coords)}"/>'
+            )
+        # A lone observation has no line to draw: a marker shows it (the axes already include it). Sparse
+        # competitor series get markers too, so each observation can be seen.
+        if len(values) == 1 or (name != OURS and len(values) <= MARKERS_UP_TO):
+            radius = 4 if len(values) == 1 else 2.5
+            for t, v in values:
+                parts.append(
+                    f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="{radius}" fill="{color}">'
+                    f"<title>{escape(name)}: {v:.2f} at {t:%Y-%m-%d %H:%M}</title></circle>"
+                )
         legend_y = top + 14 * index + 8
         parts.append(
             f'<rect x="{width - right + 10}" y="{legend_y - 8}" width="10" height="10" fill="{color}"/>'

@@ -109,7 +109,7 @@ class PricingSettings(models.Model):
         indexes = [models.Index(fields=["tenant", "auto_reprice", "active"], name="pricing_tenant_auto")]
 
     def __str__(self) -> str:
-        return f"pricing of product {self.product_id}"
+        return f"pricing of {self.product.name}"
 
 
 class Competitor(models.Model):
@@ -141,7 +141,7 @@ class Competitor(models.Model):
         indexes = [models.Index(fields=["tenant", "product", "name"], name="competitor_tenant_product_name")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.product_id})"
+        return f"{self.name} on {self.product.name}"
 
 
 class Observation(models.Model):
@@ -167,7 +167,9 @@ class Observation(models.Model):
         indexes = [models.Index(fields=["product", "observed_at"], name="observation_product_time")]
 
     def __str__(self) -> str:
-        return f"{self.competitor_id} {self.price} @ {self.observed_at:%Y-%m-%d %H:%M}"
+        # a high-volume table: name the competitor when it is loaded, never a query per row (delete pages list many)
+        who = self.competitor.name if Observation.competitor.is_cached(self) else f"competitor {self.competitor_id}"
+        return f"{who}: {self.price} at {self.observed_at:%Y-%m-%d %H:%M}"
 
 
 class PriceSource(models.TextChoices):
@@ -202,7 +204,7 @@ class PriceChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}: {self.old_price} -> {self.new_price} ({self.source})"
+        return f"{self.product.name}: {self.old_price} → {self.new_price} ({self.source})"
 
 
 class RunState(models.TextChoices):
@@ -230,7 +232,7 @@ class RepriceRun(models.Model):
         indexes = [models.Index(fields=["tenant", "-started_at"], name="reprice_run_tenant_time")]
 
     def __str__(self) -> str:
-        return f"reprice {self.tenant_id} {self.state} @ {self.started_at:%Y-%m-%d %H:%M}"
+        return f"reprice of {self.tenant.domain} at {self.started_at:%Y-%m-%d %H:%M} ({self.state})"
 
 
 class PricedProduct(Product):
