@@ -125,7 +125,8 @@ run `list_recipes` and `list_products` for the real ones).
   an item naming unknown products is refused whole.
 - `GET /api/platform/v1/connector/prompt`: `{{"prompt", "endpoint", "store_url"}}`, the system
   prompt for AI assistants. Also `python manage.py connector_prompt --tenant <domain>` and the admin
-  page `/admin/merchandising/collection/connector-prompt/`.
+  page `/admin/merchandising/collection/connector-prompt/?tenant=<id>` (linked from the admin's home
+  page, each shop's page and its overview).
 - `GET /api/platform/v1/connector/tools?format=openai|anthropic`: `{{"format", "endpoint", "tools"}}`,
   the 16 actions as function-calling tools for assistants without MCP (OpenAI `strict` only where
   every parameter is required). The same actions as an MCP server: [assistants.md](assistants.md).
