@@ -14,6 +14,6 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis:/
 USER app
 
 EXPOSE 8000
-# On 2 cores, sync workers matched or beat gthread on every DB endpoint (docs/NOTES); scale -w with cores.
+# On 2 cores, sync workers matched or beat gthread on every DB endpoint when measured; scale -w with cores.
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--no-control-socket", \
      "--access-logfile", "-", "--timeout", "30"]

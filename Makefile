@@ -7,33 +7,44 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install worker beat lint format migrations-check bench bench-quick fuzz sdk soak clean
+.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick fuzz sdk screenshots soak clean
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+# `make run` needs only the runtime requirements; the test, lint and fuzz tools (most of the install
+# time) come with the first target that uses them.
+$(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
-install: $(BIN)/activate
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
 
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+# `make run PORT=8001` serves elsewhere (HOST=0.0.0.0 for other machines).
 run: install
 	$(BIN)/python manage.py migrate --no-input -v0
-	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS)
+	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS) --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py mcp_http --with-django --host $(HOST) --port $(PORT)
 
-test: install lint migrations-check
+test: install-dev lint migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrations-check: install
+migrations-check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
 worker: install
@@ -43,25 +54,30 @@ beat: install
 	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
 
 # PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL / REDIS_URL override the bench defaults); writes docs/benchmarks.md.
-bench: install
+bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-bench-quick: install
+bench-quick: install-dev
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 # Schema fuzzing (schemathesis) of every surface on a live demo server; needs DATABASE_URL and REDIS_URL.
 # FUZZ_CHECKS=all adds the data-acceptance checks.
 FUZZ_MAX_EXAMPLES ?= 100
-fuzz: install
+fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(BIN)/python -m pytest -q tests/contracts/test_fuzz.py
 
 # Generate a Python client per surface with openapi-python-client and drive a live demo server with it.
-sdk: install
+sdk: install-dev
 	$(BIN)/python -m pytest -q tests/contracts/test_sdk.py
+
+# Screenshots of the landing page and the admin overview for docs/quickstart.md (headless Chromium, live demo
+# server; needs DATABASE_URL and REDIS_URL like fuzz).
+screenshots: install-dev
+	DOCS_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/contracts/test_docs_render.py -k screenshots
 
 # Load soak (not CI): mixed traffic on the four surfaces with a worker sorting and repricing; see docs/reliability.md.
 SOAK_MINUTES ?= 10
-soak: install
+soak: install-dev
 	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
 
 clean:

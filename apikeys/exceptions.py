@@ -20,6 +20,8 @@ class ErrorKind(StrEnum):
     UNSUPPORTED_MEDIA = "unsupported_media"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_IN_USE = "idempotency_in_use"  # the first request with this Idempotency-Key still runs
+    IDEMPOTENCY_MISMATCH = "idempotency_mismatch"  # the key was used for another request
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
 

@@ -164,3 +164,39 @@ class ApiKeyUsageHour(models.Model):
         # a row per key and hour: name the key when it is loaded, never a query per row
         who = self.key.name if ApiKeyUsageHour.key.is_cached(self) else f"key {self.key_id}"
         return f"{who} {self.hour:%Y-%m-%d %H}h: {self.requests}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first request sent with one ``Idempotency-Key`` and, once it completed, its response.
+
+    The unique ``scope`` (tenant, key lineage, method, path and the client's key, hashed) is the lock:
+    a second request with the same key finds the row and is answered from it (draft-ietf-httpapi-
+    idempotency-key-header). Rows older than ``IDEMPOTENCY_KEY_TTL`` are purged and no longer count.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    lineage_id = models.UUIDField()
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64, help_text="SHA-256 of lineage, method, path and key")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "scope"], name="idempotency_unique_scope")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

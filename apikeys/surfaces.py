@@ -28,6 +28,8 @@ _STATUS: dict[ErrorKind, int] = {
     K.UNSUPPORTED_MEDIA: 415,
     K.TOO_LARGE: 413,
     K.RATE_LIMITED: 429,
+    K.IDEMPOTENCY_IN_USE: 409,
+    K.IDEMPOTENCY_MISMATCH: 422,
     K.UNAVAILABLE: 503,
     K.SERVER_ERROR: 500,
 }
@@ -48,6 +50,8 @@ def _dynasort(err: ApiError) -> tuple[int, dict[str, Any]]:
         K.IP_NOT_ALLOWED: "permission_denied",
         K.NOT_FOUND: "not_found",
         K.RATE_LIMITED: "rate_limited",
+        K.IDEMPOTENCY_IN_USE: "idempotency_key_in_use",
+        K.IDEMPOTENCY_MISMATCH: "idempotency_key_reused",
         K.METHOD_NOT_ALLOWED: "invalid_action",
         K.UNAVAILABLE: "server_error",
         K.SERVER_ERROR: "server_error",
@@ -85,6 +89,8 @@ _SHOPISYNC_CODES = {
     K.UNSUPPORTED_MEDIA: "UNSUPPORTED_MEDIA_TYPE",
     K.TOO_LARGE: "PAYLOAD_TOO_LARGE",
     K.RATE_LIMITED: "RATE_LIMIT_EXCEEDED",
+    K.IDEMPOTENCY_IN_USE: "IDEMPOTENCY_KEY_IN_USE",
+    K.IDEMPOTENCY_MISMATCH: "IDEMPOTENCY_KEY_REUSED",
     K.UNAVAILABLE: "SERVICE_UNAVAILABLE",
     K.SERVER_ERROR: "INTERNAL_ERROR",
 }
@@ -95,8 +101,9 @@ def _shopisync(err: ApiError) -> tuple[int, dict[str, Any]]:
     if err.kind == K.VALIDATION:
         status = 400
     body: dict[str, Any] = {"error": err.message, "code": err.code or _SHOPISYNC_CODES[err.kind]}
-    if err.kind == K.UNAUTHORIZED:
+    if err.kind == K.UNAUTHORIZED and err.code is None:
         # the doc's example verbatim; which of missing/malformed/unknown/revoked/expired is not told
+        # (a refusal with its own code, e.g. a webhook signature, keeps its own message)
         body["error"] = "Invalid or expired API key"
     if err.errors:
         body["details"] = err.errors

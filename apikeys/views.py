@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apikeys import keycache, usage
+from apikeys import idempotency, keycache, usage
 from apikeys.auth import ApiKeyAuthentication, client_ip
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.models import ApiKey
@@ -84,6 +84,14 @@ class SurfaceAPIView(APIView):
             key = self.reauthenticate(request, keycache.generation())
         self.check_rate_limit(request, key)
         self.require_permission(request, self.permission_for(request))
+        # last: a refused request claims no Idempotency-Key (it may be sent again once allowed)
+        request.idempotency_claim = idempotency.begin(
+            key=request.api_key,
+            method=request.method,
+            path=request.get_full_path(),
+            header=request.headers.get(idempotency.HEADER),
+            body=request._request.body if request.method in idempotency.MUTATING else b"",
+        )
 
     def check_access(self, request: Request, key: ApiKey) -> None:
         request.api_key = key
@@ -120,8 +128,17 @@ class SurfaceAPIView(APIView):
         self.check_access(request, key)
         return key
 
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response()
+        return super().handle_exception(exc)
+
     def finalize_response(self, request: Request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(request, "idempotency_claim", None)
+        if claim is not None:
+            request.idempotency_claim = None
+            idempotency.finish(claim, response)
         for name, value in (getattr(request, "rate_limit_headers", None) or {}).items():
             response[name] = value
         key = getattr(request, "api_key", None)

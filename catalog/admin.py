@@ -19,6 +19,7 @@ from catalog.models import (
     ProductTransition,
     Recommendation,
     Variant,
+    WebhookDelivery,
 )
 from config.admin_display import LinesField, PlatformAdminMedia, readable
 
@@ -85,7 +86,7 @@ class OptionInline(admin.TabularInline):
 class GtinInline(admin.TabularInline):
     model = ProductGtin
     extra = 0
-    fields = ("gtin", "position", "restricted")
+    fields = ("gtin", "code", "valid", "position", "restricted")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -211,3 +212,20 @@ class RecommendationAdmin(PlatformAdminMedia, admin.ModelAdmin):
     @admin.display(description="reason")
     def reason(self, obj):
         return readable(obj.reason_json)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Shopify webhook deliveries as received and what processing did with them: a record, not editable."""
+
+    list_display = ["received_at", "tenant", "topic", "event_id", "state", "triggered_at", "processed_at"]
+    list_filter = ["state", "topic"]
+    search_fields = ["event_id", "tenant__domain", "topic"]
+    date_hierarchy = "received_at"
+    list_select_related = ["tenant"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -35,9 +37,26 @@ class StatesFilter(django_filters.Filter):
         return qs.filter(state__in=value) if value else qs
 
 
+class UpdatedBeforeFilter(django_filters.IsoDateTimeFilter):
+    """``updated_before``: on or before the bound *as shown*.
+
+    Sortillus shows timestamps to the second ("2025-06-12T18:08:59Z") but stores microseconds, so a
+    product shown as 18:08:59 may be stored as 18:08:59.4. A bound without a fraction means that whole
+    second (``< bound + 1 s``), or clients paging backwards from a shown updated_at would skip the products
+    updated within it; a bound with a fraction is compared as given.
+    """
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if value.microsecond == 0:
+            return qs.filter(updated_at__lt=value + timedelta(seconds=1))
+        return qs.filter(updated_at__lte=value)
+
+
 class ProductFilter(django_filters.FilterSet):
     aasm_states = StatesFilter()
-    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lte")
+    updated_before = UpdatedBeforeFilter(field_name="updated_at")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

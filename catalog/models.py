@@ -123,7 +123,9 @@ class Product(TenantOwned):
     cluster = models.ForeignKey(
         DuplicateCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
     )
-    gtin = models.CharField(max_length=14, blank=True, help_text="primary GTIN, normalised to 14 digits")
+    gtin = models.CharField(
+        max_length=64, blank=True, help_text="primary GTIN: normalised to 14 digits when valid, else as sent"
+    )
     state = models.CharField(max_length=30, choices=ProductState.choices, default=ProductState.NEW)
     state_changed_at = models.DateTimeField(default=timezone.now)
     recommended_at = models.DateTimeField(null=True, blank=True)
@@ -158,10 +160,21 @@ class Product(TenantOwned):
 
 
 class ProductGtin(TenantOwned):
-    """A GTIN of a product, normalised to 14 digits; ``position`` 0 is the primary one."""
+    """A GTIN of a product; ``position`` 0 is the primary one.
+
+    ``gtin`` is the code normalised to 14 digits when it is a valid GS1 code, else the code as sent
+    (``valid`` false: stored and shown, never used to match duplicates). ``code`` is the text as sent
+    when it differs from ``gtin`` (e.g. "036000291452" or an 11-digit UPC-A without its leading zero).
+    """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="gtins")
-    gtin = models.CharField(max_length=14)
+    gtin = models.CharField(max_length=64)
+    code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="as sent, when it differs from gtin"
+    )
+    valid = models.BooleanField(
+        default=True, db_default=True, help_text="a valid GS1 code (only these match duplicates)"
+    )
     position = models.PositiveSmallIntegerField(default=0)
     restricted = models.BooleanField(default=False, help_text="store-internal range: not globally unique")
 
@@ -208,6 +221,9 @@ class Variant(TenantOwned):
     inventory_quantity = models.IntegerField(default=0)
     inventory_tracked = models.BooleanField(default=True, help_text="false: inventory not tracked, always sellable")
     continue_selling = models.BooleanField(default=False, help_text="keeps selling when out of stock")
+    inventory_item_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Shopify inventory item: inventory_levels webhooks name the variant by it"
+    )
     position = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -221,7 +237,10 @@ class Variant(TenantOwned):
                 condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0), name="variant_cost_non_negative"
             ),
         ]
-        indexes = [models.Index(fields=["product", "position"])]
+        indexes = [
+            models.Index(fields=["product", "position"]),
+            models.Index(fields=["tenant", "inventory_item_id"], name="variant_inventory_item"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.external_id} {self.title}"
@@ -352,3 +371,76 @@ class ProductEmbedding(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.backend}"
+
+
+class WebhookDelivery(TenantOwned):
+    """One Shopify webhook delivery as received: the de-duplication record and the processing queue.
+
+    Shopify delivers at least once and retries with the original payload for hours; the unique
+    (tenant, event id) makes a repeat a no-op, and ``state`` says what processing did with it.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        STALE = "stale"  # older than what the platform already has for that object
+        REJECTED = "rejected"  # the payload failed the sync API's validation
+        IGNORED = "ignored"  # a topic the platform does not act on
+
+    event_id = models.CharField(max_length=100)
+    topic = models.CharField(max_length=100)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
+    detail = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "event_id"], name="webhook_delivery_unique_event"),
+        ]
+        indexes = [models.Index(fields=["state", "received_at"], name="webhook_delivery_state")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.event_id}"
+
+
+class WebhookWatermark(TenantOwned):
+    """The newest webhook trigger time applied to one shop object (a product, an order, an inventory level,
+    a collection): a delivery triggered before it is stale and dropped."""
+
+    resource = models.CharField(max_length=40)
+    resource_id = models.CharField(max_length=60)
+    triggered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "resource", "resource_id"], name="webhook_watermark_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.resource_id} at {self.triggered_at.isoformat()}"
+
+
+class InventoryLevel(TenantOwned):
+    """Stock of one Shopify inventory item at one location, as the last inventory_levels webhook said.
+
+    A variant's ``inventory_quantity`` is its total over locations; a level change moves the total by
+    the difference to the level known before (so a total set by a product sync stays right)."""
+
+    inventory_item_id = models.BigIntegerField()
+    location_id = models.BigIntegerField()
+    available = models.IntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "inventory_item_id", "location_id"], name="inventory_level_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.inventory_item_id} at location {self.location_id}: {self.available}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import F, Max, Prefetch, QuerySet
 
 from apikeys.exceptions import NotFound
-from catalog.models import Category, CategoryAttribute, Product, Recommendation
+from catalog import gtin as gtin_engine
+from catalog.models import Category, CategoryAttribute, Product, ProductGtin, Recommendation
 from tenants.models import Tenant
 
 MAX_ID = 2**63 - 1
@@ -47,6 +48,7 @@ _DETAIL_FIELDS = (
     "category__full_external_id",
     "cluster_id",
     "cluster__canonical_id",
+    "gtin",
 )
 
 
@@ -68,7 +70,36 @@ def _detail(tenant: Tenant, **lookup: int) -> Product:
         .only("product_id", "recommended__external_id", "explanation", "reason_json", "position")
         .order_by("position")
     )
+    product.gtin_list = product_gtin_details(product=product)
     return product
+
+
+def product_gtin_details(*, product: Product) -> list[dict]:
+    """The product's GTINs as sent, whether each is a valid GS1 code, its 14-digit form, and for a pack
+    (GTIN-14, indicator 1-8) the base item's GTIN and the shop's products carrying it (linked, not merged).
+
+    One query; a second only when the product has a pack GTIN.
+    """
+    rows = list(ProductGtin.objects.filter(product=product).order_by("position").values_list("gtin", "code", "valid"))
+    details = []
+    for key, code, valid in rows:
+        parsed = gtin_engine.normalise_or_none(key) if valid else None
+        base = parsed.base_item if parsed is not None else None
+        details.append({"code": code or key, "valid": valid, "normalised": key if valid else None, "pack_of": base})
+    bases = {d["pack_of"] for d in details if d["pack_of"]}
+    holders: dict[str, list[int]] = {}
+    if bases:
+        for code, external_id in (
+            ProductGtin.objects.filter(tenant_id=product.tenant_id, gtin__in=bases, valid=True)
+            .exclude(product_id=product.pk)
+            .order_by("product__external_id")
+            .values_list("gtin", "product__external_id")
+        ):
+            holders.setdefault(code, []).append(external_id)
+    for d in details:
+        if d["pack_of"]:
+            d["pack_of_product_ids"] = holders.get(d["pack_of"], [])
+    return details
 
 
 def product_get(*, tenant: Tenant, external_id: int) -> Product:

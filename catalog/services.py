@@ -19,7 +19,7 @@ from django.utils import timezone
 from apikeys.exceptions import ValidationFailed
 from catalog import duplicates, index
 from catalog.exceptions import InvalidTransition, RecommendationRefused
-from catalog.gtin import Gtin
+from catalog.gtin import Code
 from catalog.models import (
     Category,
     DailySales,
@@ -76,45 +76,63 @@ def product_transition(*, product: Product, event: str, reason: str = "", save: 
 # ---- GTINs and duplicate clusters ----------------------------------------------------------------
 
 
-def _gtins_write(product: Product, codes: dict[str, bool], primary: str) -> None:
-    """Replace the product's GTIN rows: ``codes`` maps normalised code -> restricted, in order."""
+def _gtins_write(product: Product, codes: dict[str, tuple[str, bool, bool]], primary: str) -> None:
+    """Replace the product's GTIN rows: ``codes`` maps key -> (as sent, valid, restricted), in order."""
     ProductGtin.objects.filter(product=product).delete()
     rows, position = [], 1
-    for code, restricted in codes.items():
-        if code == primary:
+    for key, (text, valid, restricted) in codes.items():
+        if key == primary:
             pos = 0
         else:
             pos, position = position, position + 1
         rows.append(
-            ProductGtin(tenant_id=product.tenant_id, product=product, gtin=code, position=pos, restricted=restricted)
+            ProductGtin(
+                tenant_id=product.tenant_id,
+                product=product,
+                gtin=key,
+                code="" if text == key else text,
+                valid=valid,
+                position=pos,
+                restricted=restricted,
+            )
         )
     ProductGtin.objects.bulk_create(rows)
     product.gtin = primary
 
 
-def product_gtins_set(*, product: Product, gtin: Gtin | str | None, gtins: list[Gtin] | None) -> bool:
+def _entry(code: Code) -> tuple[str, bool, bool]:
+    return (code.text, code.valid, code.restricted)
+
+
+def product_gtins_set(*, product: Product, gtin: Code | str | None, gtins: list[Code] | None) -> bool:
     """Apply the Sortillus ``gtin``/``gtins`` rules; True when the product's GTINs changed.
 
     ``gtins`` (when given) replaces the whole list, ``[]`` clears it; ``gtin``
     (when given) is the primary and wins over the first of ``gtins``; ``""``
-    clears the primary. None means "not given".
+    clears the primary. None means "not given". Every non-empty code is kept as
+    sent; only valid GS1 codes (normalised) are used to find duplicates.
     """
     if gtin is None and gtins is None:
         return False
-    current = dict(ProductGtin.objects.filter(product=product).order_by("position").values_list("gtin", "restricted"))
-    before = (product.gtin, sorted(current))
-    codes = {g.normalised: g.restricted for g in gtins} if gtins is not None else dict(current)
+    current = {
+        key: (text or key, valid, restricted)
+        for key, text, valid, restricted in ProductGtin.objects.filter(product=product)
+        .order_by("position")
+        .values_list("gtin", "code", "valid", "restricted")
+    }
+    before = (product.gtin, sorted(current.items()))
+    codes = {g.key: _entry(g) for g in gtins} if gtins is not None else dict(current)
     primary = product.gtin
-    if isinstance(gtin, Gtin):
-        primary = gtin.normalised
-        codes = {gtin.normalised: gtin.restricted, **{c: r for c, r in codes.items() if c != gtin.normalised}}
+    if isinstance(gtin, Code):
+        primary = gtin.key
+        codes = {gtin.key: _entry(gtin), **{c: e for c, e in codes.items() if c != gtin.key}}
     elif gtin == "":
         if gtins is None:
             codes.pop(primary, None)
         primary = ""
     else:
         primary = next(iter(codes), "")
-    if before == (primary, sorted(codes)):
+    if before == (primary, sorted(codes.items())):
         return False
     _gtins_write(product, codes, primary)
     product.save(update_fields=["gtin", "updated_at"])
@@ -129,14 +147,20 @@ def _component(tenant: Tenant, seeds: set[int]) -> set[int]:
         if not frontier:
             break
         codes = set(
-            ProductGtin.objects.for_tenant(tenant).filter(product_id__in=frontier).values_list("gtin", flat=True)
+            ProductGtin.objects.for_tenant(tenant)
+            .filter(product_id__in=frontier, valid=True)
+            .values_list("gtin", flat=True)
         )
         linked = (
             Product.objects.for_tenant(tenant).filter(pk__in=frontier).values_list("cluster_id", "canonical_link_id")
         )
         clusters = {c for c, _ in linked if c}
         targets = {t for _, t in linked if t}
-        more = set(ProductGtin.objects.for_tenant(tenant).filter(gtin__in=codes).values_list("product_id", flat=True))
+        more = set(
+            ProductGtin.objects.for_tenant(tenant)
+            .filter(gtin__in=codes, valid=True)
+            .values_list("product_id", flat=True)
+        )
         more |= set(
             Product.objects.for_tenant(tenant)
             .filter(Q(cluster_id__in=clusters) | Q(canonical_link_id__in=frontier) | Q(pk__in=targets))
@@ -163,7 +187,8 @@ def clusters_refresh(*, tenant: Tenant, product_ids: Iterable[int]) -> None:
         .values_list("pk", "created_at", "description", "image", "brand", "canonical_link_id", "cluster_id")
     )
     gtins: dict[int, set[str]] = {pk: set() for pk in ids}
-    for pk, code in ProductGtin.objects.for_tenant(tenant).filter(product_id__in=ids).values_list("product_id", "gtin"):
+    valid_gtins = ProductGtin.objects.for_tenant(tenant).filter(product_id__in=ids, valid=True)
+    for pk, code in valid_gtins.values_list("product_id", "gtin"):
         # A GTIN-14 pack (indicator 1-8) normalises to a different code than its base item, so it is
         # never merged with the item; two listings of the same pack do share the code and cluster.
         gtins[pk].add(code)
@@ -270,8 +295,8 @@ def product_create(
     suggested_category_name: str = "",
     brand: str = "",
     active: bool = True,
-    gtin: Gtin | str | None = None,
-    gtins: list[Gtin] | None = None,
+    gtin: Code | str | None = None,
+    gtins: list[Code] | None = None,
 ) -> Product:
     """Create a product (Sortillus POST /products); its category is then suggested in the background."""
     if Product.objects.for_tenant(tenant).filter(external_id=external_id).exists():
@@ -309,8 +334,8 @@ def product_update(
     product: Product,
     fields: dict,
     category_ref: str | None = None,
-    gtin: Gtin | str | None = None,
-    gtins: list[Gtin] | None = None,
+    gtin: Code | str | None = None,
+    gtins: list[Code] | None = None,
     make_canonical: bool = False,
     canonical_ref: int | None = None,
 ) -> Product:
@@ -533,3 +558,16 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
         DailySales.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
     return written
+
+
+@transaction.atomic
+def products_delete(*, tenant: Tenant, external_ids: list[int]) -> list[int]:
+    """Delete the shop's products with these ids (Shopify deleted them), with everything attached to them.
+
+    Returns the primary keys deleted; unknown ids are skipped (a delete is safe to repeat)."""
+    products = Product.objects.for_tenant(tenant).filter(external_id__in=external_ids)
+    pks = list(products.order_by("pk").select_for_update().values_list("pk", flat=True))
+    if pks:
+        Product.objects.filter(pk__in=pks).delete()
+        transaction.on_commit(lambda: index.products_changed(tenant, pks))
+    return pks

@@ -39,6 +39,7 @@ VARIANT_FIELDS = (
     "inventory_quantity",
     "inventory_tracked",
     "continue_selling",
+    "inventory_item_id",
     "position",
     "created_at",
 )
@@ -63,6 +64,22 @@ def _product_values(item: dict, now) -> dict:
     }
 
 
+def _tracked(v: dict) -> bool:
+    """Whether the shop counts the variant's stock (docs/platform-sync.md "Payload shapes").
+
+    Shopify tracks by default: only an explicit ``inventory_management: null`` means untracked. A storefront
+    object has no stock figures but ``available``: a variant that cannot be bought is tracked with none left.
+    A variant with no stock information at all has nothing to track.
+    """
+    if "inventory_management" in v:
+        return v["inventory_management"] is not None
+    if "inventory_quantity" in v:
+        return True
+    if "available" in v:
+        return not v["available"]
+    return False
+
+
 def _variant_values(v: dict, position: int, now) -> dict:
     return {
         "title": v.get("title") or "",
@@ -75,9 +92,9 @@ def _variant_values(v: dict, position: int, now) -> dict:
         "sku": v.get("sku") or "",
         "barcode": v.get("barcode") or "",
         "inventory_quantity": v.get("inventory_quantity") or 0,
-        # Shopify: inventory_management null means the shop does not track stock for the variant.
-        "inventory_tracked": v.get("inventory_management") is not None,
+        "inventory_tracked": _tracked(v),
         "continue_selling": v.get("inventory_policy") == "continue",
+        "inventory_item_id": v.get("inventory_item_id"),
         "position": position,
         "created_at": v.get("created_at") or now,
     }
@@ -441,7 +458,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
                 for pid in gtin_changed_ext
                 for n, (code, r) in enumerate(wanted_gtins[pid].items())
             ],
-            defaults={},
+            defaults={"code": "", "valid": True},  # barcodes are stored only when valid GS1 codes
             conflict=(),
             update=None,
         )

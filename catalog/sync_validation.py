@@ -128,14 +128,50 @@ def _list(value: Any, max_length: int) -> list:
 def _option(item: Any) -> dict:
     if type(item) is not dict:
         raise _UNSURE
-    out = {
-        "name": _text(item.get("name"), 255, False),
-        "position": _int(item.get("position"), 1, 3),
-        "values": [_text(v, 255, True) for v in _list(item.get("values"), 250)],
-    }
+    out: dict[str, Any] = {"name": _text(item.get("name"), 255, False)}
+    if "position" in item:
+        out["position"] = _int(item["position"], 1, 3)
+    if "values" in item:
+        out["values"] = [_text(v, 255, True) for v in _list(item["values"], 250)]
     if "id" in item:
         out["id"] = None if item["id"] is None else _ext_id(item["id"])
     return out
+
+
+# ---- payload shapes (shared with the DRF serializer) -------------------------------------------------
+
+
+def option_id_for(product_id: int, position: int) -> int:
+    """The stable id of an option sent without one (storefront JSON): product id x 10 + position.
+
+    Deterministic, so every sync of the product gives the option the same id and the Dynasort connector
+    can address it; for a product id too large for that, the position alone (unique within the product).
+    """
+    if product_id <= (MAX_EXTERNAL_ID - 9) // 10:
+        return product_id * 10 + position
+    return position
+
+
+def complete_options(product_id: int, options: list[dict], variants: list[dict]) -> list[dict]:
+    """Fill in what older and storefront payloads leave out of ``options`` (validated dicts, changed in place).
+
+    A missing ``position`` is the first free one in list order (Shopify lists options by position); missing
+    ``values`` are the variants' distinct values of that option, in variant order (Shopify's own older
+    fixtures send ``{"name": "Title"}`` only); a missing or null ``id`` is ``option_id_for``.
+    """
+    taken = {o["position"] for o in options if o.get("position") is not None}
+    free = iter([p for p in (1, 2, 3) if p not in taken])
+    for o in options:
+        if o.get("position") is None:
+            o["position"] = next(free, None)
+            if o["position"] is None:
+                raise ValueError("more options than positions")
+        if o.get("values") is None:
+            key = f"option{o['position']}"
+            o["values"] = list(dict.fromkeys(v[key] for v in variants if v.get(key)))
+        if o.get("id") is None:
+            o["id"] = option_id_for(product_id, o["position"])
+    return options
 
 
 def _variant(item: Any, cache: Cache) -> dict:
@@ -148,9 +184,8 @@ def _variant(item: Any, cache: Cache) -> dict:
     for key in ("compare_at_price", "cost"):
         if key in item:
             out[key] = None if item[key] is None else _money(item[key])
-    out["inventory_quantity"] = (
-        _int(item["inventory_quantity"], -MAX_INT32 - 1, MAX_INT32) if ("inventory_quantity" in item) else 0
-    )
+    if "inventory_quantity" in item:  # absent is not 0: the sync then reads stock from what else is sent
+        out["inventory_quantity"] = _int(item["inventory_quantity"], -MAX_INT32 - 1, MAX_INT32)
     policy = item.get("inventory_policy", "deny")
     if policy != "deny" and policy != "continue":
         raise _UNSURE
@@ -158,6 +193,12 @@ def _variant(item: Any, cache: Cache) -> dict:
     if "inventory_management" in item:
         value = item["inventory_management"]
         out["inventory_management"] = None if value is None else _text(value, 50, False)
+    if item.get("inventory_item_id") is not None:
+        out["inventory_item_id"] = _ext_id(item["inventory_item_id"])
+    if "available" in item:  # storefront JSON: no stock figures, only whether the variant can be bought
+        if type(item["available"]) is not bool:
+            raise _UNSURE
+        out["available"] = item["available"]
     _optional_datetime(out, item, "created_at", cache)
     return out
 
@@ -196,16 +237,20 @@ def product(item: Any, cache: Cache) -> dict:
             out["image"] = {"src": src}
         else:
             raise _UNSURE
-    if "options" in item:
-        options = [_option(o) for o in _list(item["options"], 3)]
-        if len({o["position"] for o in options}) != len(options):
-            raise _UNSURE
-        out["options"] = options
     if "variants" in item:
         variants = [_variant(v, cache) for v in _list(item["variants"], 2000)]
         if len({v["id"] for v in variants}) != len(variants):
             raise _UNSURE
         out["variants"] = variants
+    if "options" in item:
+        options = [_option(o) for o in _list(item["options"], 3)]
+        try:
+            complete_options(out["id"], options, out.get("variants", []))
+        except ValueError:
+            raise _UNSURE from None
+        if len({o["position"] for o in options}) != len(options):
+            raise _UNSURE
+        out["options"] = options
     return out
 
 

@@ -59,3 +59,19 @@ def products_embed(tenant_id: int, product_ids: list[int]) -> int:
     if done:
         index.products_changed(tenant, product_ids)
     return done
+
+
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def webhook_process(delivery_id: int) -> str:
+    """Apply one Shopify webhook delivery (catalog.webhooks); a processed delivery is never applied twice."""
+    from catalog import webhooks
+
+    return webhooks.delivery_process(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def webhook_deliveries_sweep() -> tuple[int, int]:
+    """Beat: queue again deliveries whose task was lost, and forget those past the de-duplication window."""
+    from catalog import webhooks
+
+    return webhooks.deliveries_sweep()

@@ -19,6 +19,10 @@ DEBUG = env("DEBUG", True, cast=bool)
 PRODUCTION = not DEBUG
 
 SECRET_KEY = env("SECRET_KEY", None if PRODUCTION else "insecure-embedded-default-key", required=PRODUCTION)
+# Keys that encrypt the shop secrets stored in the database (tenants/crypto.py): the first encrypts, all
+# decrypt. Defaults to one derived from SECRET_KEY; set it on its own in production so rotating SECRET_KEY
+# (sessions) does not make stored webhook secrets unreadable.
+SHOP_SECRETS_KEYS = env("SHOP_SECRETS_KEYS", [SECRET_KEY], cast=list)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"], cast=list)
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", [], cast=list)
 
@@ -36,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, pinned, no CDN
     "config.apps.PlatformConfig",
     "tenants",
     "apikeys",
@@ -128,8 +133,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
 # the category suggestion's acceptance rule.
 CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "hashing")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
+CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.22, cast=float)
 CATALOG_CATEGORY_MARGIN = env("CATALOG_CATEGORY_MARGIN", 0.05, cast=float)
+# Pricing: competitor offers older than this are left out of repricing.
+PRICING_STALE_AFTER_HOURS = env("PRICING_STALE_AFTER_HOURS", 48, cast=float)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -150,6 +158,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI and ReDoc from drf-spectacular-sidecar's static files (WhiteNoise serves
+    # them), so they render offline and their version moves only with requirements.txt.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # "Authorize" once per browser; the demo keys are in docs/quickstart.md and printed by `make run`
+    # request examples that work against the demo shop, after drf-spectacular's default enum hook
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi_examples.add_examples"],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 
 # Celery: Redis broker when REDIS_URL is set; otherwise tasks run inline (eager).
@@ -171,7 +188,17 @@ CELERY_BEAT_SCHEDULE = {
     "flush-api-key-usage": {"task": "apikeys.tasks.usage_flush", "schedule": 60.0},
     "resort-enabled-collections": {"task": "merchandising.tasks.collections_resort_enabled", "schedule": 3600.0},
     "reprice-auto-products": {"task": "pricing.tasks.reprice_all_tenants", "schedule": 900.0},
+    "sweep-shopify-webhooks": {"task": "catalog.tasks.webhook_deliveries_sweep", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "apikeys.tasks.idempotency_purge", "schedule": 3600.0},
 }
+# Shopify webhooks that flip a product's sold-out state re-sort its enabled collections this many seconds
+# later: however many webhooks arrive meanwhile, each collection is sorted once.
+SHOPIFY_RESORT_DEBOUNCE_SECONDS = env("SHOPIFY_RESORT_DEBOUNCE_SECONDS", 10.0, cast=float)
+
+# Idempotency-Key (apikeys/idempotency.py): how long a key and its stored response count, and after how long a
+# request still marked running is taken as dead (longer than any request may take: gunicorn's timeout is 60 s).
+IDEMPOTENCY_KEY_TTL_SECONDS = env("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, cast=int)
+IDEMPOTENCY_RUNNING_TIMEOUT_SECONDS = 300
 
 # Rate limits (DESIGN.md "Rate limits").
 MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config import handlers
 from config.health import healthz, readyz
+from config.views import home
 
 # One list per surface, so each surface has an OpenAPI document of its own.
 SURFACE_PATTERNS = {
@@ -20,6 +21,7 @@ SURFACE_PATTERNS = {
     ],
 }
 
+REDOC_TEMPLATE = "docs/redoc.html"  # ReDoc without web fonts from a CDN
 _schema_views = []
 for _name, _patterns in SURFACE_PATTERNS.items():
     _schema_views += [
@@ -29,10 +31,15 @@ for _name, _patterns in SURFACE_PATTERNS.items():
             name=f"schema-{_name}",
         ),
         path(f"api/docs/{_name}/", SpectacularSwaggerView.as_view(url_name=f"schema-{_name}"), name=f"docs-{_name}"),
-        path(f"api/redoc/{_name}/", SpectacularRedocView.as_view(url_name=f"schema-{_name}"), name=f"redoc-{_name}"),
+        path(
+            f"api/redoc/{_name}/",
+            SpectacularRedocView.as_view(url_name=f"schema-{_name}", template_name=REDOC_TEMPLATE),
+            name=f"redoc-{_name}",
+        ),
     ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     path("readyz", readyz),

@@ -176,11 +176,23 @@ def list_collections(tenant: Tenant, p: dict) -> list[dict]:
 def get_collection(tenant: Tenant, p: dict) -> dict:
     c = selectors.collection_get(tenant=tenant, collection_id=p["collection_id"])
     members = selectors.collection_products(collection=c, offset=p["offset"], limit=p["limit"])
-    data = collection_out(c, product_count=c.memberships.count())
+    total = c.memberships.count()
+    data = collection_out(c, product_count=total)
     last = c.sort_runs.order_by("-started_at", "-id").first()
     data["last_sort"] = sort_run_out(last)
     data["last_sort_explanation"] = (last.message or None) if last else None
     data["offset"], data["limit"] = p["offset"], p["limit"]
+    # The products come in pages; the response itself says whether and how to get the rest.
+    shown_to = p["offset"] + len(members)
+    data["has_more"] = shown_to < total
+    data["next_offset"] = shown_to if shown_to < total else None
+    if not members:
+        note = f"No products at offset {p['offset']}; the collection has {total}."
+    elif shown_to < total:
+        note = f"Products {p['offset'] + 1}-{shown_to} of {total}; call get_collection with offset={shown_to} for more."
+    else:
+        note = f"Products {p['offset'] + 1}-{shown_to} of {total}; there are no more."
+    data["products_note"] = note
     data["products"] = [
         {
             "product_id": m.product.external_id,
@@ -352,8 +364,8 @@ ACTIONS: dict[str, Action] = {
             s.PageParams,
             R,
             list_collections,
-            notes="Returns an array of collections ordered by ID: ID, title, enabled status, current recipe, "
-            "product count, last sort time. Page with since_id (the last ID seen) and limit (at most 250). "
+            notes="Returns an array of every collection ordered by ID: ID, title, enabled status, current recipe, "
+            "product count, last sort time. Optional paging: since_id (the last ID seen) and limit (at most 250). "
             + SORT_STATUS,
         ),
         Action(
@@ -364,8 +376,10 @@ ACTIONS: dict[str, Action] = {
             R,
             get_collection,
             {"collection_id": CID},
-            notes="Products come in their current order with their score and the points each metric gave; "
-            "last_sort_explanation (platform extension) says in words how the last sort ordered them. " + SORT_STATUS,
+            notes="Products come in their current order with their score and the points each metric gave, "
+            "up to limit (default 250, at most 1000) from offset; has_more, next_offset and products_note say "
+            "how to get the rest; last_sort_explanation (platform extension) says in words how the last sort "
+            "ordered them. " + SORT_STATUS,
         ),
         Action(
             "enable_collection",
@@ -479,7 +493,7 @@ ACTIONS: dict[str, Action] = {
             W,
             set_product_boost,
             {"product_id": CID, "boost": 50},
-            notes="The boost is in score points (a recipe score is 0 to 100) and must be between -1000 and 1000.",
+            notes="The boost is in score points (a recipe score is 0 to 100); any 32-bit integer is accepted.",
         ),
         Action(
             "enable_product",
@@ -503,7 +517,8 @@ ACTIONS: dict[str, Action] = {
             },
             notes="Rules of options not listed are kept. Sort types: "
             + ", ".join(s.SortType.values)
-            + ". comma_separated needs csv_pattern; common_sizes takes common_size (us_apparel when not given); "
+            + ". comma_separated needs csv_pattern; common_sizes takes common_size, or "
+            "detects the size system from the values when it is not given; "
             "ordering types (alphabetical, numeric, common_sizes) default to direction asc, the others to desc.",
         ),
         Action(

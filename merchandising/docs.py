@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from drf_spectacular.utils import OpenApiExample
+
 from merchandising.actions import ACTIONS
 from merchandising.prompt import parameters
 
-BASE_URL = "http://127.0.0.1:8000"
+BASE_URL = "http://127.0.0.1:8000"  # `make run`'s address; the curl examples say $BASE, defaulting to it
 DEMO_CONNECTOR_KEY = "dyn_sk_b4223b3b7455a3fcf10284b659a40492738668f862db0683ba72ddf3c46cdc7b5f3fa8d6"
 
 
@@ -25,6 +27,18 @@ class ExampleIds:
     product_id: int = 123456789
     option_id: int = 111
     option_name: str = "Color"
+
+
+# The demo shop's ids (`seed_demo`: fixed collection ids, the first recipe, product 1000 and its Color
+# option): the OpenAPI document's examples use them, so "Try it out" works against `make run`.
+DEMO_IDS = ExampleIds(
+    collection_id=400000001,
+    other_collection_id=400000002,
+    recipe_id=1,
+    product_id=1000,
+    option_id=10001,
+    option_name="Color",
+)
 
 
 def example_body(name: str, ids: ExampleIds) -> dict:
@@ -46,14 +60,20 @@ def example_body(name: str, ids: ExampleIds) -> dict:
 
 INTRO = """# Merchandising: the Dynasort connector
 
-`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the Dynasort Connector API
-(`specs/dynasort-connector-api.txt`). Every request is a JSON body with an `action`; answers are
+`POST /api/v1/` (also `/api/v1`) serves the 16 actions of the vendor's Dynasort Connector API,
+each described below. Every request is a JSON body with an `action`; answers are
 `{{"success": true, "data": ...}}` or `{{"error": true, "message": "...", "code": "..."}}`.
 
 This page is generated from the action registry (`merchandising/actions.py`) by
 `python manage.py connector_docs --tenant demo.myshopify.com --write docs/merchandising.md` (the
 Benchmarks section at the end is kept as written); the curl
-examples use the demo shop's connector key and ids (`python manage.py seed_demo`, base URL {base}).
+examples use the demo shop's connector key and ids (`python manage.py seed_demo`) and `$BASE`, the
+address of the server (`make run` serves on {base}; set `BASE` for another port):
+
+```sh
+BASE=${{BASE:-{base}}}
+```
+
 Collections 400000001 and 400000002 are the demo's fixed collection ids; the recipe, product and
 option ids come from the demo database when the page is generated with `--tenant` (a page
 generated without demo products shows the vendor doc's placeholders 123456789 / 111 and recipe 1:
@@ -72,8 +92,12 @@ run `list_recipes` and `list_products` for the real ones).
   404 `not_found` (also for ids of another shop), 429 `rate_limited`, 500 `server_error`.
   A refused request changes nothing; bulk actions are all or nothing.
 - IDs are the shop's numeric ids and must be JSON integers (`"123"` is refused).
-- Lists have a total order and a hard page size: `list_collections` and `list_products` page with
-  `since_id` (the last id seen) and `limit`; `get_collection` pages its products with `offset`/`limit`.
+- Lists have a total order. `list_collections` lists every collection unless `limit` is given
+  (then it pages with `since_id`, the last id seen, and `limit`, at most 250); `list_products` pages
+  with `since_id` and `limit` (default 50); `get_collection` shows up to `limit` products (default
+  250, at most 1000) from `offset`, and its answer says how to get the rest: `has_more`,
+  `next_offset` (null on the last page) and `products_note` ("Products 1-250 of 1200; call
+  get_collection with offset=250 for more.").
 
 ## How sorting works
 
@@ -88,8 +112,9 @@ run `list_recipes` and `list_products` for the real ones).
   product to about 0, a rank keeps the long tail ordered. All equal: 0.5 (neutral). A product
   without a value (no cost, so no margin; no tracked inventory) leaves that metric out and its
   weights are renormalised over the rest.
-- **Score** = 100 x weighted mean of the normalised metrics + boost. The boost is an integer in
-  score points between -1000 and 1000 (so a boost of 100 or more always wins over the recipe).
+- **Score** = 100 x weighted mean of the normalised metrics + boost. The boost is any 32-bit
+  integer in score points (so a boost of 100 or more always wins over the recipe); scores are
+  floats, so even the largest boosts add exactly and keep their order.
 - **Order**: sellable products by score, ties by newest first then product id; sold-out products
   (every variant at 0 or below, except variants not tracked or sold when out of stock) after them.
 - A sort runs in the background (`sort_collection` answers `queued` at once), writes all positions
@@ -111,11 +136,30 @@ run `list_recipes` and `list_products` for the real ones).
   (`variant_ages`, `desc` = newest first), any variant in stock (`variants_in_stock`).
   `direction` defaults to `desc` for metric types and to `asc` (A to Z, small to large) for
   `alphabetical`, `numeric` and `common_sizes`; `comma_separated` follows `csv_pattern` (case
-  insensitive). `common_size` systems: `us_apparel` (letters, baby, 00/0/2/4..., waist x length,
-  one size last), `us_shoes` (kids C, youth Y, adult 4-18 with halves, then width N/M/W/XW),
-  `eu_shoes`, `intl_letters`. `sold_out`: `bottom` (default), `top` or `ignore`. Values a pattern
-  or size table does not know (or without a value, e.g. no cost) go after the known ones in their
-  current order; ties keep the current order.
+  insensitive). `sold_out`: `bottom` (default), `top` or `ignore`. Values a pattern or size table
+  does not know (or without a value, e.g. no cost) go after the known ones in their current order;
+  ties keep the current order.
+- **Sizes** (`common_sizes`, `merchandising/sizes.py`). Without `common_size` the size system is
+  detected from the option's values: of the readers below, the one that places the most values
+  is used (then the one telling most of them apart), and again for what is left. The forms read:
+  baby and kids' ages in months or years written many ways (`0-3M`, `0-6 months`, `12-24months`,
+  `1-2 Years`, `18 mths`, `2T`, `4-5Y`, `Newborn`; ordered by age), letters and size words
+  (`XXS`..`6XL`, `X-Small`, `2XL`, `S/M`, `Small`/`Medium`/`Large`, `Standard`/`Regular` as M,
+  `Mini`/`Midi`/`Maxi`, French and Spanish words, youth `YS`/`Youth M` before adult letters;
+  notes in brackets such as `XL (Pack of 2)` are ignored), numeric apparel and shoe sizes (`000`,
+  `00`, `0`, `2`...; halves and thirds `7.5`, `7 1/2`, `7½`, `41,5`; kids' `C` and youth `Y` shoes
+  before adult ones; widths N/M/W/XW; prefixes `US`/`UK`/`EU`/`Size` ignored; `6X` after 6), waist
+  x length (`32x30`, `W32 L30`) and quantities (a number with a unit of length, mass, volume or
+  count, ranges such as `(1.25 - 2.5kg)` and dimensions such as `100x70 cm`). Families follow a
+  size chart (ages, letters, numbers, waist x length, quantities); `One Size` (and its spellings:
+  `OS`, `Taille unique`, `Talla única`...) comes after every placed value. A named `common_size`
+  (`us_apparel`: ages, letters, numbers, waist x length; `us_shoes` and `eu_shoes`: numeric sizes;
+  `intl_letters`: letters) reads the values first and detection places the others after them.
+  Values nothing reads keep their relative order after the placed ones. On the real size options
+  of four shops (105 products, 54 distinct values) every list comes out in size order and every
+  value is placed (before: 38 of 54 values unplaced with the default `us_apparel`); with the
+  vendor's default `sold_out: bottom` sold-out sizes go last, each group still in size order
+  (`sold_out: ignore` keeps sold-out sizes in place).
 
 ## Platform surface
 
@@ -132,11 +176,11 @@ run `list_recipes` and `list_products` for the real ones).
   every parameter is required). The same actions as an MCP server: [assistants.md](assistants.md).
 
 ```
-curl -X PUT {base}/api/platform/v1/collections \\
+curl -X PUT $BASE/api/platform/v1/collections \\
   -H "Authorization: Bearer sk_live_MWWaGU7F1p6ZUzcB8ZstYOBtAsNuGdR2WgQEp7aSzj91inYo6" \\
   -H "Content-Type: application/json" \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
-curl {base}/api/platform/v1/connector/prompt \\
+curl $BASE/api/platform/v1/connector/prompt \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 curl "{base}/api/platform/v1/connector/tools?format=anthropic" \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
@@ -151,10 +195,27 @@ curl "{base}/api/platform/v1/connector/tools?format=anthropic" \\
 SETUP = {"sort_product": "enable_product"}
 
 
-def _curl(name: str, ids: ExampleIds, base_url: str) -> str:
+def openapi_examples(ids: ExampleIds = DEMO_IDS) -> list[OpenApiExample]:
+    """One named request example per action, in the registry's order (Swagger UI offers them in a list)."""
+    examples = []
+    for name, action in ACTIONS.items():
+        before = f" Run `{SETUP[name]}` first." if name in SETUP else ""
+        examples.append(
+            OpenApiExample(
+                name,
+                value=example_body(name, ids),
+                summary=f"{name}: {action.description}",
+                description=f"Permission `{action.permission}`.{before}",
+                request_only=True,
+            )
+        )
+    return examples
+
+
+def _curl(name: str, ids: ExampleIds) -> str:
     body = json.dumps(example_body(name, ids))
     return (
-        f"curl -X POST {base_url}/api/v1/ \\\n"
+        "curl -X POST $BASE/api/v1/ \\\n"
         f'  -H "Authorization: Bearer {DEMO_CONNECTOR_KEY}" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         f"  -d '{body}'\n"
@@ -178,6 +239,6 @@ def render(ids: ExampleIds, *, base_url: str = BASE_URL) -> str:
             out.append("")
         if action.notes:
             out.append(action.notes + "\n")
-        setup = f"# first: {SETUP[name]}\n{_curl(SETUP[name], ids, base_url)}\n" if name in SETUP else ""
-        out.append(f"```\n{setup}{_curl(name, ids, base_url)}```\n")
+        setup = f"# first: {SETUP[name]}\n{_curl(SETUP[name], ids)}\n" if name in SETUP else ""
+        out.append(f"```\n{setup}{_curl(name, ids)}```\n")
     return "\n".join(out)

@@ -10,8 +10,10 @@ from django.utils import timezone
 from catalog.models import Product, ProductOption
 from tenants.models import Tenant, TenantQuerySet
 
-BOOST_MIN = -1000
-BOOST_MAX = 1000
+# The vendor documents the boost as an "Integer": any 32-bit one is accepted. Scores are floats, so even the
+# extremes add exactly (no clamping needed); a boost beyond +-100 simply always wins over the recipe.
+BOOST_MIN = -(2**31)
+BOOST_MAX = 2**31 - 1
 
 
 class Window(models.TextChoices):

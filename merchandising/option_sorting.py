@@ -14,6 +14,7 @@ table, no cost...) after the known ones in their current order.
 Direction: ``desc`` puts the largest key first. For the ordering types (alphabetical,
 numeric, common_sizes) the natural order (A to Z, small to large) is ``asc``, and it is
 their default when no direction is given; ``comma_separated`` always follows the pattern.
+``common_sizes`` reads the named size system, or detects it from the values (sizes.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from merchandising import sizes
 
 METRIC_TYPES = frozenset(
     {
@@ -40,7 +43,6 @@ METRIC_TYPES = frozenset(
 )
 ORDERING_TYPES = frozenset({"alphabetical", "numeric", "common_sizes", "comma_separated"})
 SORT_TYPES = frozenset({"off"}) | METRIC_TYPES | ORDERING_TYPES
-SIZE_SYSTEMS = ("us_apparel", "us_shoes", "eu_shoes", "intl_letters")
 
 
 @dataclass(frozen=True)
@@ -128,107 +130,9 @@ def _metric_key(sort_type: str, variants: list[VariantFacts]) -> float | None:
 
 
 # ---- common sizes -------------------------------------------------------------------------
+# The size readers and the detection of the size system live in merchandising/sizes.py.
 
-_LETTERS = [
-    ["XXXS", "3XS"],
-    ["XXS", "2XS"],
-    ["XS", "XSMALL", "X-SMALL", "EXTRA SMALL"],
-    ["S", "SM", "SMALL"],
-    ["S/M", "S-M"],
-    ["M", "MED", "MEDIUM"],
-    ["M/L", "M-L"],
-    ["L", "LG", "LARGE"],
-    ["L/XL", "L-XL"],
-    ["XL", "1X", "XLARGE", "X-LARGE", "EXTRA LARGE"],
-    ["XXL", "2XL", "2X"],
-    ["XXXL", "3XL", "3X"],
-    ["4XL", "4X", "XXXXL"],
-    ["5XL", "5X"],
-    ["6XL", "6X"],
-]
-LETTER_RANK = {name: i for i, names in enumerate(_LETTERS) for name in names}
-_BABY = ["0-3M", "3-6M", "6-12M", "12-18M", "18-24M", "2T", "3T", "4T", "5T"]
-BABY_RANK = {name: i for i, name in enumerate(_BABY)}
-ONE_SIZE = {"OS", "ONE SIZE", "O/S", "ONESIZE", "ONE-SIZE"}
-_WIDTHS = {"N": 0, "NARROW": 0, "M": 1, "MEDIUM": 1, "B": 1, "D": 2, "W": 2, "WIDE": 2, "XW": 3, "EW": 3, "XWIDE": 3}
-_WAIST = re.compile(r"^(\d{2})\s*[xX/]\s*(\d{2})$")
-_SHOE = re.compile(r"^(\d{1,2}(?:\.5)?)\s*([CY])?\s*(?:\(?\s*([A-Z]{1,6})\s*\)?)?$")
-
-
-def _norm(value: str) -> str:
-    return re.sub(r"\s+", " ", value.strip().upper())
-
-
-def _letters(value: str) -> tuple | None:
-    v = _norm(value)
-    if v in LETTER_RANK:
-        return (2, LETTER_RANK[v])
-    if v in BABY_RANK:
-        return (0, BABY_RANK[v])
-    if v in ONE_SIZE:
-        return (9, 0)
-    return None
-
-
-def _us_apparel(value: str) -> tuple | None:
-    letters = _letters(value)
-    if letters is not None:
-        return letters
-    v = _norm(value)
-    waist = _WAIST.match(v)
-    if waist:
-        return (4, int(waist.group(1)), int(waist.group(2)))
-    if re.fullmatch(r"00|\d{1,2}", v):
-        # numeric apparel sizes 00, 0, 2, 4, ... (00 is smaller than 0)
-        return (3, -1.0 if v == "00" else float(v))
-    if re.fullmatch(r"EU ?\d{2}", v):
-        return (5, float(v[-2:]))
-    return None
-
-
-def _us_shoes(value: str) -> tuple | None:
-    v = _norm(value)
-    if v in ONE_SIZE:
-        return (9, 0, 0)
-    v = re.sub(r"^(US|SIZE)\s*", "", v)
-    v = v.replace(" 1/2", ".5").replace("½", ".5")
-    match = _SHOE.match(v)
-    if not match:
-        return None
-    number, group, width = float(match.group(1)), match.group(2), match.group(3)
-    if width is not None and width not in _WIDTHS:
-        return None
-    width_rank = _WIDTHS.get(width, 1)
-    if group == "C":
-        if not 0 <= number <= 13.5:
-            return None
-        return (0, number, width_rank)
-    if group == "Y":
-        if not 1 <= number <= 7:
-            return None
-        return (1, number, width_rank)
-    if not 4 <= number <= 18:
-        return None
-    return (2, number, width_rank)
-
-
-def _eu_shoes(value: str) -> tuple | None:
-    v = _norm(value)
-    if v in ONE_SIZE:
-        return (9, 0)
-    v = re.sub(r"^(EU|EUR|SIZE)\s*", "", v).replace(",", ".").replace(" 1/2", ".5").replace(" 1/3", ".33")
-    v = v.replace(" 2/3", ".67")
-    if re.fullmatch(r"\d{2}(?:\.\d{1,2})?", v) and 15 <= float(v) <= 52:
-        return (0, float(v))
-    return None
-
-
-SIZE_TABLES = {
-    "us_apparel": _us_apparel,
-    "us_shoes": _us_shoes,
-    "eu_shoes": _eu_shoes,
-    "intl_letters": _letters,
-}
+SIZE_SYSTEMS = tuple(sizes.SYSTEMS)
 
 
 def parse_pattern(pattern: str) -> list[str]:
@@ -257,8 +161,7 @@ def value_keys(rule: Rule, values: Sequence[str], option_index: int, variants: S
             order.setdefault(name, i)
         return {v: order.get(v.strip().casefold()) for v in values}
     if t == "common_sizes":
-        table = SIZE_TABLES[rule.common_size or "us_apparel"]
-        return {v: table(v) for v in values}
+        return sizes.size_keys(values, rule.common_size)
     raise ValueError(f"unknown sort type {t!r}")
 
 

@@ -54,14 +54,16 @@ def recipe_get(*, tenant: Tenant, recipe_id: int) -> Recipe:
 # ---- collections ----------------------------------------------------------------------------
 
 
-def collection_list(*, tenant: Tenant, since_id: int = 0, limit: int = 250) -> QuerySet[Collection]:
-    return (
+def collection_list(*, tenant: Tenant, since_id: int = 0, limit: int | None = None) -> QuerySet[Collection]:
+    """Collections by id after ``since_id``; all of them without ``limit`` (Dynasort: "List all collections")."""
+    qs = (
         Collection.objects.for_tenant(tenant)
         .filter(external_id__gt=since_id)
         .select_related("recipe")
         .annotate(product_count=Count("memberships"))
-        .order_by("external_id")[:limit]
+        .order_by("external_id")
     )
+    return qs[:limit] if limit is not None else qs
 
 
 def collection_get(*, tenant: Tenant, collection_id: int, for_update: bool = False) -> Collection:

@@ -746,3 +746,75 @@ def collections_resort_enabled() -> int:
 
 
 REVERT_CHOICES = RevertSorting.values
+
+
+# ---- changes from the shop's webhooks (catalog.webhooks) ---------------------------------------------------
+
+
+@transaction.atomic
+def collection_details_upsert(
+    *, tenant: Tenant, external_id: int, title: str, handle: str, sort_order: str
+) -> tuple[Collection, bool]:
+    """A collection as Shopify's collections/create|update webhooks describe it: title, handle, sort order.
+
+    Membership is not in those payloads; it comes through the collections sync call. Returns
+    (collection, created)."""
+    collection, created = Collection.objects.select_for_update().get_or_create(
+        tenant=tenant,
+        external_id=external_id,
+        defaults={"title": title, "handle": handle, "shop_sort_order": sort_order},
+    )
+    if not created:
+        fields = {"title": title, "handle": handle, "shop_sort_order": sort_order}
+        changed = [name for name, value in fields.items() if getattr(collection, name) != value]
+        if changed:
+            for name in changed:
+                setattr(collection, name, fields[name])
+            collection.save(update_fields=[*changed, "updated_at"])
+    return collection, created
+
+
+def collections_delete(*, tenant: Tenant, external_ids: list[int]) -> int:
+    """Forget collections the shop deleted (their settings and sort history go with them)."""
+    deleted, _ = Collection.objects.for_tenant(tenant).filter(external_id__in=external_ids).delete()
+    return deleted
+
+
+def collections_resort_for_products(*, tenant: Tenant, product_ids: list[int]) -> list[int]:
+    """Re-sort, soon and once, the enabled collections (with a recipe) that hold these products.
+
+    Debounced: a collection already queued is left alone (its sort reads the data when it runs), and a
+    new sort is queued ``SHOPIFY_RESORT_DEBOUNCE_SECONDS`` ahead, so a burst of webhooks gives one sort.
+    A collection whose sort is running gets one more sort queued after it. Returns the collections queued.
+    """
+    from django.conf import settings
+    from django.db.models import F
+
+    from merchandising import tasks
+
+    now = timezone.now()
+    candidates = sorted(
+        set(
+            CollectionProduct.objects.filter(
+                tenant=tenant,
+                product_id__in=product_ids,
+                collection__enabled=True,
+                collection__recipe__isnull=False,
+            ).values_list("collection_id", flat=True)
+        )
+    )
+    queued = []
+    for pk in candidates:
+        base = Collection.objects.filter(pk=pk).exclude(
+            sort_state=SortState.QUEUED, sort_requested_at__gte=now - timedelta(hours=1)
+        )
+        # running: queue one follow-up sort, unless one was asked for after this run started
+        waiting = base.filter(sort_state=SortState.RUNNING).exclude(sort_requested_at__gt=F("sort_started_at"))
+        if waiting.update(sort_requested_at=now) or base.exclude(sort_state=SortState.RUNNING).update(
+            sort_state=SortState.QUEUED, sort_requested_at=now, sort_error=""
+        ):
+            queued.append(pk)
+    delay = settings.SHOPIFY_RESORT_DEBOUNCE_SECONDS
+    if queued:
+        transaction.on_commit(lambda: [tasks.collection_sort.apply_async((pk,), countdown=delay) for pk in queued])
+    return queued

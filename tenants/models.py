@@ -39,3 +39,27 @@ class TenantQuerySet(models.QuerySet):
             # Fail closed (as PostHog does): a query without a tenant is a bug, never "all rows".
             raise ValueError("for_tenant() needs a saved tenant")
         return self.filter(tenant=tenant)
+
+
+class ShopConnection(models.Model):
+    """How the platform hears from a tenant's Shopify store.
+
+    Webhook deliveries name the shop in ``X-Shopify-Shop-Domain``; the connection maps that domain to the
+    tenant and holds the app's webhook signing secret (and, during a rotation, the previous one), both
+    stored encrypted (tenants.crypto). Secrets are never shown back in full.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="shop_connection")
+    shop_domain = models.CharField(max_length=255, unique=True, help_text="e.g. acme.myshopify.com")
+    webhook_secret = models.TextField(help_text="encrypted app secret that signs webhooks")
+    previous_webhook_secret = models.TextField(blank=True, default="", help_text="encrypted; accepted until cleared")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(shop_domain=""), name="shop_connection_domain_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shopify connection of {self.shop_domain}"

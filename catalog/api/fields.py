@@ -49,7 +49,11 @@ class ExternalIdField(serializers.IntegerField):
 
 
 class GtinField(StrictCharField):
-    """A GTIN-8/12/13/14 with a valid GS1 check digit, returned parsed (``""`` stays ``""``)."""
+    """A GTIN as the shop has it: any string up to 64 characters, returned as a ``gtin.Code`` (``""`` stays ``""``).
+
+    Sortillus documents GTINs as plain strings and its own examples carry wrong check digits, so a code
+    that is no valid GS1 GTIN is kept as sent (flagged not valid) instead of refused.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 64)
@@ -57,12 +61,9 @@ class GtinField(StrictCharField):
 
     def run_validation(self, data=serializers.empty):
         value = super().run_validation(data)  # type and length checks first
-        if value is None or value == "":
-            return value
-        try:
-            return gtin_engine.parse(value)
-        except gtin_engine.InvalidGtin as exc:
-            raise serializers.ValidationError(f"'{value[:20]}' is not a valid GTIN: {exc}") from exc
+        if value is None or value.strip() == "":
+            return "" if value is not None else None
+        return gtin_engine.read(value)
 
     def to_representation(self, value):
-        return getattr(value, "normalised", value)
+        return getattr(value, "text", value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.fields import StrictCharField, StrictSerializer, StrictURLField
+from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField
 from catalog import sync_validation
 from catalog.api.fields import ExternalIdField
 
@@ -25,10 +25,17 @@ class ShopifyImageSerializer(serializers.Serializer):
 
 
 class ShopifyOptionSerializer(serializers.Serializer):
-    id = ExternalIdField(required=False, allow_null=True)
+    # Storefront JSON has no option ids and Shopify's older API no position/values: the product's
+    # validate() fills them in (sync_validation.complete_options), so every stored option is addressable.
+    id = ExternalIdField(required=False, allow_null=True, help_text="derived from product id and position if absent")
     name = StrictCharField(max_length=255)
-    position = serializers.IntegerField(min_value=1, max_value=3)
-    values = serializers.ListField(child=StrictCharField(max_length=255, allow_blank=True), max_length=250)
+    position = serializers.IntegerField(min_value=1, max_value=3, required=False, help_text="list order if absent")
+    values = serializers.ListField(
+        child=StrictCharField(max_length=255, allow_blank=True),
+        max_length=250,
+        required=False,
+        help_text="the variants' values of this option if absent",
+    )
 
 
 class ShopifyVariantSerializer(serializers.Serializer):
@@ -42,9 +49,13 @@ class ShopifyVariantSerializer(serializers.Serializer):
     cost = _money(required=False, allow_null=True)
     sku = _text()
     barcode = _text(64)
-    inventory_quantity = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1, default=0)
+    inventory_quantity = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
     inventory_policy = serializers.ChoiceField(choices=["deny", "continue"], required=False, default="deny")
-    inventory_management = StrictCharField(required=False, allow_null=True, max_length=50)
+    inventory_management = StrictCharField(
+        required=False, allow_null=True, max_length=50, help_text="null: stock not tracked; absent: tracked"
+    )
+    available = StrictBooleanField(required=False, help_text="storefront JSON: whether the variant can be bought")
+    inventory_item_id = ExternalIdField(required=False, allow_null=True)
     created_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -74,6 +85,10 @@ class ShopifyProductSerializer(serializers.Serializer):
         raise serializers.ValidationError("Must be a comma-separated string or a list of strings.")
 
     def validate(self, attrs):
+        try:
+            sync_validation.complete_options(attrs["id"], attrs.get("options", []), attrs.get("variants", []))
+        except ValueError:
+            raise serializers.ValidationError({"options": ["Option positions must be unique."]}) from None
         positions = [o["position"] for o in attrs.get("options", [])]
         if len(positions) != len(set(positions)):
             raise serializers.ValidationError({"options": ["Option positions must be unique."]})

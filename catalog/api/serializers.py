@@ -72,7 +72,7 @@ def gtin_kwargs(data: dict) -> dict:
         gtin = ""
     gtins = data.get("gtins")
     if gtins is not None:
-        gtins = [g for g in gtins if g != ""]
+        gtins = [g for g in gtins if g != ""]  # blank entries are skipped, as documented
     return {"gtin": gtin, "gtins": gtins}
 
 
@@ -89,6 +89,18 @@ class RecommendationOutputSerializer(serializers.Serializer):
         if not instance.reason_json:
             data.pop("reason_json", None)
         return data
+
+
+class GtinDetailOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="as sent")
+    valid = serializers.BooleanField(help_text="a valid GS1 GTIN (only these find duplicates)")
+    normalised = serializers.CharField(allow_null=True, help_text="14 digits, when valid")
+    pack_of = serializers.CharField(
+        allow_null=True, help_text="for a GTIN-14 pack (indicator 1-8): the GTIN of the item it contains"
+    )
+    pack_of_product_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="the shop's products carrying that item"
+    )
 
 
 def _canonical(product):
@@ -113,6 +125,22 @@ class ProductOutputSerializer(serializers.Serializer):
     created_at = TimestampField()
     recommendations = RecommendationOutputSerializer(many=True, source="recommendation_list")
     recommended_at = TimestampField()
+    # Additive to the vendor's body: the GTINs as sent and whether each is a valid GS1 code.
+    gtin = serializers.SerializerMethodField()
+    gtin_valid = serializers.SerializerMethodField()
+    gtin_details = GtinDetailOutputSerializer(many=True, source="gtin_list")
+
+    @staticmethod
+    def _primary(product) -> dict | None:
+        return next((d for d in product.gtin_list if (d["normalised"] or d["code"]) == product.gtin), None)
+
+    def get_gtin(self, product) -> str | None:
+        primary = self._primary(product)
+        return primary["code"] if primary else None
+
+    def get_gtin_valid(self, product) -> bool | None:
+        primary = self._primary(product)
+        return primary["valid"] if primary else None
 
     def get_canonical_id(self, product) -> int | None:
         cluster = product.cluster

@@ -61,6 +61,9 @@ class CollectionDetailOut(CollectionOut):
     last_sort_explanation = _n(S.CharField(help_text="platform extension: how the last sort ordered the products"))
     offset = S.IntegerField()
     limit = S.IntegerField()
+    has_more = S.BooleanField(help_text="more products after these: call again with offset=next_offset")
+    next_offset = _n(S.IntegerField(help_text="the offset of the next page, null when there is none"))
+    products_note = S.CharField(help_text="which products are shown and how to get the rest")
     products = CollectionProductOut(many=True)
 
 

@@ -59,7 +59,9 @@ class NoParams(serializers.Serializer):
 
 class PageParams(serializers.Serializer):
     since_id = StrictIntegerField(required=False, min_value=0, default=0, help_text="only ids above this one")
-    limit = StrictIntegerField(required=False, min_value=1, max_value=250, default=250, help_text="at most 250")
+    limit = StrictIntegerField(
+        required=False, min_value=1, max_value=250, help_text="at most 250; without it, every collection"
+    )
 
 
 class ProductPageParams(PageParams):
@@ -177,7 +179,7 @@ class OptionRuleParams(serializers.Serializer):
     common_size = StrictChoiceField(
         choices=SizeSystem.values,
         required=False,
-        help_text="Size system for common_sizes: us_apparel (the default), us_shoes, eu_shoes or intl_letters; "
+        help_text="Size system for common_sizes (e.g. us_apparel); detected from the values when not given; "
         "refused with any other sort_type",
     )
 
@@ -189,8 +191,6 @@ class OptionRuleParams(serializers.Serializer):
             raise serializers.ValidationError({"csv_pattern": ["comma_separated needs a non-empty csv_pattern"]})
         if "common_size" in attrs and sort_type != SortType.COMMON_SIZES:
             raise serializers.ValidationError({"common_size": ["common_size is only allowed with common_sizes"]})
-        if sort_type == SortType.COMMON_SIZES:
-            attrs.setdefault("common_size", SizeSystem.US_APPAREL)
         return attrs
 
 

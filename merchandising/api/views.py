@@ -14,6 +14,7 @@ from apikeys.surfaces import MERCHANDISING
 from apikeys.views import SurfaceAPIView
 from merchandising.actions import ACTIONS, Action
 from merchandising.api.results import DynasortResult
+from merchandising.docs import openapi_examples
 
 
 def _request_serializer(action: Action) -> type[serializers.Serializer]:
@@ -70,6 +71,8 @@ class ConnectorView(SurfaceAPIView):
             serializers={name: _request_serializer(a) for name, a in ACTIONS.items()},
             resource_type_field_name="action",
         ),
+        # one named example per action with the demo shop's ids, so "Try it out" can pick any of them
+        examples=openapi_examples(),
         responses={200: DynasortResult, **ERRORS},
     )
     def post(self, request: Request) -> Response:

@@ -21,11 +21,12 @@ SORT_TYPE_MEANINGS: dict[str, str] = {
     SortType.VARIANT_AGES: "how recently the variant was added",
     SortType.VARIANTS_IN_STOCK: "in-stock variants first",
     SortType.COMMA_SEPARATED: "a custom order given in csv_pattern (required), e.g. 'Red,Blue,Green'",
-    SortType.COMMON_SIZES: "standard size order of a size system (common_size, us_apparel by default)",
+    SortType.COMMON_SIZES: "standard size order: of the size system in common_size, or detected from the values "
+    "when not given",
 }
 
 SIZE_SYSTEM_MEANINGS: dict[str, str] = {
-    SizeSystem.US_APPAREL: "apparel, the default: baby (0-3M ... 5T), letters (XXXS, XS, S, M, L, XL ... 6XL, "
+    SizeSystem.US_APPAREL: "apparel: baby (0-3M ... 5T), letters (XXXS, XS, S, M, L, XL ... 6XL, "
     "also Small/Medium/Large), numeric (00, 0, 2, 4 ...), waist x inseam (32x34); one size last",
     SizeSystem.US_SHOES: "US shoe sizes with halves (7, 7.5, 8 ...), kids' C and Y sizes and widths (N, M, W)",
     SizeSystem.EU_SHOES: "EU shoe sizes (35, 36, 37 ...)",
@@ -42,7 +43,8 @@ def reference_markdown() -> str:
         "`sold_out`: bottom (default), top or ignore. `direction`: desc by default; alphabetical, numeric and "
         "common_sizes default to asc. `days`: 7, 30 (default), 60, 90, 365 or all.",
         "",
-        "## Size systems (options[].common_size, with common_sizes only)",
+        "## Size systems (options[].common_size, with common_sizes only; without it the system is detected "
+        "from the values: ages, letters, numbers, waist x length, quantities; one size last)",
         "",
     ]
     lines += [f"- `{k}`: {v}" for k, v in SIZE_SYSTEM_MEANINGS.items()]

@@ -14,7 +14,7 @@ from apikeys.models import ApiKey
 from apikeys.ratelimit import GENERATION_KEY
 from apikeys.services import api_key_revoke
 from tenants.models import Tenant
-from tests.conftest import client_for
+from tests.conftest import client_for, requires_redis
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.apikeys.probe_urls")]
 
@@ -33,6 +33,7 @@ def _changed_elsewhere() -> None:
     redis_client.get_client().incr(redis_client.key(GENERATION_KEY))
 
 
+@requires_redis
 def test_a_known_key_is_not_looked_up_again(keys_a):
     client = client_for(keys_a.read.plaintext)
     assert _key_queries(client) == (200, 1)
@@ -47,6 +48,7 @@ def test_revocation_in_this_process_is_seen_at_once(keys_a):
     assert client.get(PROBE).status_code == 401
 
 
+@requires_redis
 def test_a_change_made_by_another_process_is_seen_on_the_next_request(keys_a):
     client = client_for(keys_a.read.plaintext)
     assert _key_queries(client) == (200, 1)
@@ -63,6 +65,7 @@ def test_a_change_made_by_another_process_is_seen_on_the_next_request(keys_a):
     assert _key_queries(client) == (200, 0)
 
 
+@requires_redis
 def test_a_stale_request_is_counted_once(make_key, tenant_a):
     key = make_key(tenant_a, "read", rate_limit=10, rate_limit_window=60)
     client = client_for(key.plaintext)
@@ -81,6 +84,7 @@ def test_a_plan_change_applies_to_the_next_request(keys_a, tenant_a):
     assert client.get(PROBE).status_code == 403
 
 
+@requires_redis
 def test_entries_expire_after_the_configured_age(keys_a, settings):
     settings.API_KEY_CACHE_SECONDS = 0.2
     client = client_for(keys_a.read.plaintext)
@@ -91,7 +95,8 @@ def test_entries_expire_after_the_configured_age(keys_a, settings):
     assert client.get(PROBE).status_code == 401
 
 
-def test_without_redis_every_request_reads_the_key(keys_a, settings):
+@requires_redis
+def test_while_redis_is_unreachable_every_request_reads_the_key(keys_a, settings):
     client = client_for(keys_a.read.plaintext)
     assert _key_queries(client) == (200, 1)
     assert _key_queries(client) == (200, 0)
@@ -110,3 +115,14 @@ def test_the_cache_can_be_turned_off(keys_a, settings):
     assert _key_queries(client) == (200, 1)
     assert _key_queries(client) == (200, 1)
     assert keycache.cache.get(keys_a.read.key.key_hash) is None
+
+
+def test_without_a_configured_redis_nothing_is_cached(keys_a, settings):
+    """The embedded mode (no REDIS_URL): no generation to check against, so every request reads its key."""
+    settings.REDIS_URL = None
+    redis_client.reset_for_tests()
+    client = client_for(keys_a.read.plaintext)
+    assert _key_queries(client) == (200, 1)
+    assert _key_queries(client) == (200, 1)
+    api_key_revoke(key=keys_a.read.key)
+    assert client.get(PROBE).status_code == 401

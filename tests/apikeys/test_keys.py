@@ -274,4 +274,4 @@ def test_seed_demo_is_idempotent_and_prints_working_keys(capsys):
     assert capsys.readouterr().out == first
     admin = next(line.split()[-1] for line in first.splitlines() if "demo admin" in line)
     assert client_for(admin).get("/api/platform/v1/keys").status_code == 200
-    assert ApiKey.objects.filter(tenant__domain="demo.myshopify.com").count() == 4
+    assert ApiKey.objects.filter(tenant__domain="demo.myshopify.com").count() == 5

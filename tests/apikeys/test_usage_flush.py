@@ -10,7 +10,7 @@ from apikeys.models import ApiKey, ApiKeyUsageHour
 from apikeys.services import usage_flush
 from apikeys.tasks import usage_flush as usage_flush_task
 from tests.celery_worker import wait_for
-from tests.conftest import client_for
+from tests.conftest import client_for, requires_redis
 
 
 def _key(issued) -> ApiKey:
@@ -61,6 +61,7 @@ def test_flush_task_runs_in_a_real_worker(live_celery_worker, tenant_a, make_key
     assert wait_for(lambda: ApiKeyUsageHour.objects.filter(key=_key(issued)).exists(), timeout=30)
 
 
+@requires_redis
 @pytest.mark.django_db
 def test_buffered_requests_reach_redis_in_one_pipeline_per_interval(keys_a, settings, monkeypatch):
     """A request adds to the process buffer (no Redis call); the writer thread sends one pipeline per interval
@@ -95,6 +96,7 @@ def test_buffered_requests_reach_redis_in_one_pipeline_per_interval(keys_a, sett
     assert [r["path"] for r in usage.recent(str(key.key.lineage_id))][:5] == ["/p/4", "/p/3", "/p/2", "/p/1", "/p/0"]
 
 
+@requires_redis
 @pytest.mark.django_db
 def test_the_writer_thread_sends_the_buffer_without_a_reader(keys_a, settings):
     settings.USAGE_BUFFER_SECONDS = 0.05

@@ -29,7 +29,8 @@ def test_valid_gtins_are_normalised_to_14_digits(code, normalised):
     ("code", "reason"),
     [
         ("1234567890123", "check digit"),  # the vendor doc's example: wrong check digit
-        ("12345678901", "8, 12, 13 or 14"),
+        ("1234567", "8, 12, 13 or 14"),
+        ("12345678901", "check digit"),  # 11 digits: read as a GTIN-12 without its leading zero
         ("00000000", "all zeros"),
         ("12345abc90128", "digits only"),
         ("", "digits only"),

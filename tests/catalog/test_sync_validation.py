@@ -53,6 +53,31 @@ def with_option(**changes):
     return item
 
 
+def without_option_keys(*keys):
+    item = shopify_product(1)
+    for key in keys:
+        del item["options"][0][key]
+    return item
+
+
+def storefront_product():
+    """The shape of a storefront /products.json product: options without ids, variants with only `available`."""
+    item = shopify_product(1)
+    del item["options"][0]["id"]
+    for v in item["variants"]:
+        for key in ("inventory_quantity", "inventory_management", "inventory_policy", "cost", "barcode"):
+            del v[key]
+        v["available"] = v["id"] % 2 == 0
+    return item
+
+
+def legacy_product():
+    """Shopify's older API shape (its client-library fixtures): options as ``[{"name": "Title"}]``."""
+    item = shopify_product(1)
+    item["options"] = [{"name": "Size"}, {"name": "Colour", "values": ["Red"]}]
+    return item
+
+
 PRODUCTS = {
     "full": shopify_product(1),
     "minimal": {"id": 5, "title": "x"},
@@ -109,6 +134,18 @@ PRODUCTS = {
     "option_values_string": with_option(values="S"),
     "option_values_251": with_option(values=["v"] * 251),
     "option_name_blank": with_option(name=""),
+    "option_without_position_and_values": without_option_keys("position", "values"),
+    "option_without_id": without_option_keys("id"),
+    "option_position_null": with_option(position=None),
+    "option_values_null": with_option(values=None),
+    "options_missing_positions_fill_free_ones": shopify_product(
+        1, options=[{"name": "A"}, {"name": "B", "position": 1, "values": []}]
+    ),
+    "options_four_without_positions": shopify_product(1, options=[{"name": f"O{n}"} for n in range(4)]),
+    "storefront": storefront_product(),
+    "legacy": legacy_product(),
+    "variant_available_string": with_variant(available="yes"),
+    "variant_available_null": with_variant(available=None),
     "variants_null": shopify_product(1, variants=None),
     "variants_empty": shopify_product(1, variants=[]),
     "variants_duplicate_id": shopify_product(1, variants=[{"id": 9, "price": "1"}, {"id": 9, "price": "2"}]),
@@ -184,7 +221,9 @@ ORDERS = {
 }
 
 # The shapes a Shopify sync job sends: the lean path must take them (else it is no fast path).
-LEAN_TAKES = {"full", "minimal", "string_id", "title_padded", "title_unicode", "body_null", "status_draft"}
+LEAN_TAKES = {
+    "full", "minimal", "string_id", "title_padded", "title_unicode", "body_null", "status_draft", "storefront", "legacy"
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(PRODUCTS))
@@ -266,3 +305,23 @@ def test_envelope_items_answers_as_the_envelope_serializer(case):
         with pytest.raises(ValidationError) as raised:
             envelope_items(ProductSyncInputSerializer, copy.deepcopy(body), "products")
         assert raised.value.detail == serializer.errors
+
+
+def test_missing_option_position_values_and_id_are_filled_from_the_variants():
+    data = sync_validation.product(legacy_product(), sync_validation.Cache())
+    assert [(o["id"], o["name"], o["position"], o["values"]) for o in data["options"]] == [
+        (11, "Size", 1, ["S", "M", "L"]),
+        (12, "Colour", 2, ["Red"]),
+    ]
+
+
+def test_an_option_id_is_derived_the_same_way_by_the_serializer_and_stays_stable():
+    serializer = ShopifyProductSerializer(data=storefront_product())
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["options"][0]["id"] == sync_validation.option_id_for(1, 1) == 11
+    assert sync_validation.option_id_for(2**63 - 1, 2) == 2  # too large to multiply: the position
+
+
+def test_more_options_than_free_positions_is_refused_with_the_options_error():
+    serializer = ShopifyProductSerializer(data=PRODUCTS["options_four_without_positions"])
+    assert not serializer.is_valid() and "options" in serializer.errors

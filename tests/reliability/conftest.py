@@ -108,6 +108,7 @@ def build_world(keys: Keys, base: int, word: str, barcode: str) -> World:
                                 "sku": f"{word}-SKU-1",
                                 "barcode": barcode,
                                 "inventory_quantity": 5,
+                                "inventory_item_id": variant + 7,
                             },
                             {
                                 "id": variant + 100,
@@ -133,6 +134,7 @@ def build_world(keys: Keys, base: int, word: str, barcode: str) -> World:
                 ]
             },
             format="json",
+            HTTP_IDEMPOTENCY_KEY=f"{word}-collections-1",  # a kept answer (IdempotencyRecord) of A's own
         )
     )
     _ok(
@@ -197,6 +199,7 @@ def build_world(keys: Keys, base: int, word: str, barcode: str) -> World:
         },
     ):
         _ok(connector.post("/api/v1/", body, format="json"))
+    _shopify_delivery(admin, word, variant + 7)
     return World(
         keys=keys,
         product=product,
@@ -211,6 +214,37 @@ def build_world(keys: Keys, base: int, word: str, barcode: str) -> World:
         key_pk=keys.read.key.pk,
         markers=(word, str(product), str(variant), str(option), str(collection), str(order), str(category), barcode),
     )
+
+
+def _shopify_delivery(admin, word: str, inventory_item: int) -> None:
+    """Connect the shop's Shopify store and receive one signed inventory webhook (delivery, watermark, level)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    from django.test import Client, TestCase
+
+    domain, secret = f"{word.lower()}.myshopify.com", f"{word} webhook secret"
+    _ok(
+        admin.put(
+            "/api/platform/v1/shopify/connection", {"shop_domain": domain, "webhook_secret": secret}, format="json"
+        )
+    )
+    body = json.dumps({"inventory_item_id": inventory_item, "location_id": 1, "available": 5}).encode()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the processing task, queued on commit
+        response = Client().post(
+            "/api/platform/v1/shopify/webhooks",
+            body,
+            content_type="application/json",
+            HTTP_X_SHOPIFY_TOPIC="inventory_levels/update",
+            HTTP_X_SHOPIFY_SHOP_DOMAIN=domain,
+            HTTP_X_SHOPIFY_HMAC_SHA256=signature,
+            HTTP_X_SHOPIFY_EVENT_ID=f"{word}-event-1",
+            HTTP_X_SHOPIFY_TRIGGERED_AT="2026-11-22T10:00:00Z",
+        )
+    _ok(response)
 
 
 @pytest.fixture

@@ -259,6 +259,30 @@ MATRIX: dict[tuple[str, str, str], list[Case]] = {
             ),
         )
     ],
+    # Shopify signs webhooks instead of sending a key: B's delivery naming A's product is refused unsigned
+    ("platform", "api/platform/v1/shopify/webhooks", "POST"): [
+        Case(UPSERT, req("POST", "/api/platform/v1/shopify/webhooks", {"id": "@product", "title": "probe"}))
+    ],
+    # B's own connection (A's is never reachable: the key's tenant decides)
+    ("platform", "api/platform/v1/shopify/connection", "GET"): [
+        Case(UPSERT, req("GET", "/api/platform/v1/shopify/connection"))
+    ],
+    ("platform", "api/platform/v1/shopify/connection", "PUT"): [
+        Case(
+            UPSERT,
+            req(
+                "PUT",
+                "/api/platform/v1/shopify/connection",
+                {"shop_domain": "probe-b.myshopify.com", "webhook_secret": "probe secret @product"},
+            ),
+        )
+    ],
+    ("platform", "api/platform/v1/shopify/connection", "DELETE"): [
+        Case(UPSERT, req("DELETE", "/api/platform/v1/shopify/connection"))
+    ],
+    ("platform", "api/platform/v1/shopify/connection/end-rotation", "POST"): [
+        Case(UPSERT, req("POST", "/api/platform/v1/shopify/connection/end-rotation", {}))
+    ],
     ("platform", "api/platform/v1/connector/prompt", "GET"): [
         Case(READ, req("GET", "/api/platform/v1/connector/prompt"))
     ],

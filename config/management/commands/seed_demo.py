@@ -21,12 +21,19 @@ from tenants.plans import Plan
 from tenants.services import tenant_create
 
 DEMO_DOMAIN = "demo.myshopify.com"
+# The embedded demo's admin login (public, like the keys); never created in production mode.
+DEMO_STAFF_USERNAME = "demo"
+DEMO_STAFF_PASSWORD = "demo"  # noqa: S105  (a public demo value, DEBUG only)
+# What `make run --base-url` prints: the landing page, each surface's docs, the admin, the probes.
+SURFACES = ["merchandising", "catalog", "pricing", "platform"]
 DEMO_KEYS = [
     # (name, kind, permission, seed)
     ("demo connector", KeyKind.CONNECTOR, "admin", b"demo-connector"),
     ("demo admin", KeyKind.STANDARD, "admin", b"demo-admin"),
     ("demo write", KeyKind.STANDARD, "write", b"demo-write"),
     ("demo read", KeyKind.STANDARD, "read", b"demo-read"),
+    # a key to try rotation and revocation on (the API docs' examples use it), so the others keep working
+    ("demo spare", KeyKind.STANDARD, "read", b"demo-spare"),
 ]
 # Apps add demo data through a module <app>.demo with seed(tenant=, products=, seed=, stdout=).
 DEMO_MODULES = ["catalog.demo", "merchandising.demo", "pricing.demo"]
@@ -54,8 +61,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--lines", type=int, default=None, help="order lines for the generator (10 per product)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        parser.add_argument("--base-url", help="print the URLs of the landing page, API docs and admin under this base")
 
-    def handle(self, *args, products, seed, allow_production, keys_only, generator, lines, no_progress, **options):
+    def handle(
+        self, *args, products, seed, allow_production, keys_only, generator, lines, no_progress, base_url, **options
+    ):
         if settings.PRODUCTION and not allow_production:
             raise CommandError("seed_demo creates keys with public values; pass --allow-production to do so anyway.")
         if not 1 <= products <= 1_000_000:
@@ -88,6 +98,26 @@ class Command(BaseCommand):
                 importlib.import_module(module_name).seed(
                     tenant=tenant, products=products, seed=seed, stdout=self.stdout
                 )
+        staff = None if settings.PRODUCTION else demo_staff_user()
         self.stdout.write(f"Demo shop {tenant.domain} (plan {tenant.plan}). API keys (demo only, public values):")
         for name, kind, permission, key_seed in DEMO_KEYS:
             self.stdout.write(f"  {name:<16} {permission:<6} {demo_key(key_seed, kind)}")
+        if staff is not None:
+            self.stdout.write(f"Admin login (demo only): user {DEMO_STAFF_USERNAME}, password {DEMO_STAFF_PASSWORD}")
+        if base_url:
+            base = base_url.rstrip("/")
+            self.stdout.write(f"Open {base}/ (this shop's front door). API docs (Swagger UI, try it out):")
+            for surface in SURFACES:
+                self.stdout.write(f"  {surface:<14} {base}/api/docs/{surface}/")
+            self.stdout.write(f"Admin {base}/admin/   health {base}/healthz   readiness {base}/readyz")
+
+
+def demo_staff_user():
+    """The embedded demo's superuser with its public login (the password is reset so the printed one works)."""
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username=DEMO_STAFF_USERNAME)
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(DEMO_STAFF_PASSWORD)
+    user.save()
+    return user
