@@ -182,7 +182,7 @@ curl -X PUT $BASE/api/platform/v1/collections \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
 curl $BASE/api/platform/v1/connector/prompt \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
-curl "{base}/api/platform/v1/connector/tools?format=anthropic" \\
+curl "$BASE/api/platform/v1/connector/tools?format=anthropic" \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 ```
 
