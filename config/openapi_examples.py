@@ -205,6 +205,22 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         }
     ),
     ("GET", "/api/platform/v1/keys/{key_id}/usage"): Example(path={"key_id": DEMO_READ_KEY_ID}),
+    ("PUT", "/api/platform/v1/shopify/connection"): Example(
+        bodies={
+            "connect": (
+                "Connect the demo shop's store with its (public, demo) webhook secret",
+                {"shop_domain": "demo.myshopify.com", "webhook_secret": "shpss_demo_webhook_secret"},
+            ),
+            "rotate": (
+                "Rotate the secret: the old one stays accepted until end-rotation",
+                {
+                    "shop_domain": "demo.myshopify.com",
+                    "webhook_secret": "shpss_demo_webhook_secret",
+                    "keep_previous_secret": True,
+                },
+            ),
+        }
+    ),
     ("POST", "/api/platform/v1/keys/{key_id}/rotate"): Example(
         path={"key_id": DEMO_SPARE_KEY_ID},
         bodies={"grace": ("Rotate the demo's spare key; the old one works for another hour", {"grace_seconds": 3600})},

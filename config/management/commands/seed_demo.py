@@ -16,9 +16,9 @@ from apikeys import tokens
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create, api_key_revoke
 from apikeys.tokens import KeyKind
-from tenants.models import Tenant
+from tenants.models import ShopConnection, Tenant
 from tenants.plans import Plan
-from tenants.services import tenant_create
+from tenants.services import shop_connection_set, tenant_create
 
 DEMO_DOMAIN = "demo.myshopify.com"
 # The embedded demo's admin login (public, like the keys); never created in production mode.
@@ -26,6 +26,7 @@ DEMO_STAFF_USERNAME = "demo"
 DEMO_STAFF_PASSWORD = "demo"  # noqa: S105  (a public demo value, DEBUG only)
 # What `make run --base-url` prints: the landing page, each surface's docs, the admin, the probes.
 SURFACES = ["merchandising", "catalog", "pricing", "platform"]
+DEMO_WEBHOOK_SECRET = "shpss_demo_webhook_secret"  # noqa: S105 (a public demo value, printed like the keys)
 DEMO_KEYS = [
     # (name, kind, permission, seed)
     ("demo connector", KeyKind.CONNECTOR, "admin", b"demo-connector"),
@@ -85,6 +86,9 @@ class Command(BaseCommand):
                     api_key_create(
                         tenant=tenant, name=name, kind=kind, permission=permission, actor="seed_demo", seed=key_seed
                     )
+            if not ShopConnection.objects.filter(tenant=tenant).exists():
+                # a public demo webhook secret, so docs/shopify.md's signed example works against the demo
+                shop_connection_set(tenant=tenant, shop_domain=DEMO_DOMAIN, webhook_secret=DEMO_WEBHOOK_SECRET)
         if not keys_only and (generator or products > SMALL_DEMO_MAX):
             from config.demo.generator import generate
 
@@ -102,6 +106,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo shop {tenant.domain} (plan {tenant.plan}). API keys (demo only, public values):")
         for name, kind, permission, key_seed in DEMO_KEYS:
             self.stdout.write(f"  {name:<16} {permission:<6} {demo_key(key_seed, kind)}")
+        self.stdout.write(f"Shopify webhook secret of {DEMO_DOMAIN} (demo only): {DEMO_WEBHOOK_SECRET}")
         if staff is not None:
             self.stdout.write(f"Admin login (demo only): user {DEMO_STAFF_USERNAME}, password {DEMO_STAFF_PASSWORD}")
         if base_url:
