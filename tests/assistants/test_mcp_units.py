@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -46,3 +48,10 @@ def test_a_success_is_the_connector_body_as_structured_content():
     result = tool_result(Answer(200, body))
     assert not result.is_error and result.structured_content == body
     assert result.content[0].text == '{"success": true, "data": []}'
+
+
+@pytest.mark.django_db
+def test_make_run_prints_the_mcp_url():
+    out = io.StringIO()
+    call_command("seed_demo", "--keys-only", "--base-url", "http://127.0.0.1:8001", stdout=out)
+    assert "MCP server for AI assistants http://127.0.0.1:8001/mcp" in out.getvalue()
