@@ -172,7 +172,7 @@ run `list_recipes` and `list_products` for the real ones).
   page `/admin/merchandising/collection/connector-prompt/?tenant=<id>` (linked from the admin's home
   page, each shop's page and its overview).
 - `GET /api/platform/v1/connector/tools?format=openai|anthropic`: `{{"format", "endpoint", "tools"}}`,
-  the 16 actions as function-calling tools for assistants without MCP (OpenAI `strict` only where
+  the 16 actions as function-calling tools for assistants without MCP (`openai` by default; `strict` only where
   every parameter is required). The same actions as an MCP server: [assistants.md](assistants.md).
 
 ```

@@ -240,7 +240,9 @@ class PromptOutput(serializers.Serializer):
 class ToolsExportParams(serializers.Serializer):
     format = serializers.ChoiceField(
         choices=["openai", "anthropic"],
-        help_text="openai: Chat Completions tools (strict only where every parameter is required); "
+        required=False,
+        default="openai",
+        help_text="openai (the default): Chat Completions tools (strict only where every parameter is required); "
         "anthropic: Messages API tools",
     )
 

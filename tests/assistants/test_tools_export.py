@@ -49,8 +49,13 @@ def test_anthropic_export_is_every_action_with_its_input_schema(api, keys_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{}, {"format": "gemini"}, {"format": ""}])
-def test_a_missing_or_unknown_format_is_a_validation_error(api, keys_a, query):
+def test_openai_is_the_default_format(api, keys_a):
+    assert api(keys_a.read.plaintext).get(URL).json()["format"] == "openai"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"format": "gemini"}, {"format": "OpenAI"}])
+def test_an_unknown_format_is_a_validation_error(api, keys_a, query):
     response = api(keys_a.read.plaintext).get(URL, query)
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
     assert "format" in response.json()["details"]
