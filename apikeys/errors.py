@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.surfaces import CATALOG, SurfaceSpec
+from config.locks import is_deadlock
 
 log = logging.getLogger("apikeys.errors")
 
@@ -61,6 +62,9 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, RequestDataTooBig):
         return ApiError(ErrorKind.TOO_LARGE, "Request body too large")
     if isinstance(exc, OperationalError | InterfaceError):
+        if is_deadlock(exc):  # the database is up: a deadlock that outlived its one retry (config/locks.py)
+            log.error("deadlock: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return ApiError(ErrorKind.UNAVAILABLE, "Conflicting concurrent update; retry", retry_after=1)
         log.error("database unavailable: %s", type(exc).__name__)
         return ApiError(ErrorKind.UNAVAILABLE, "Service temporarily unavailable; retry shortly", retry_after=5)
     if isinstance(exc, DatabaseError):

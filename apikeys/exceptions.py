@@ -19,6 +19,7 @@ class ErrorKind(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA = "unsupported_media"
     TOO_LARGE = "too_large"
+    LENGTH_REQUIRED = "length_required"
     RATE_LIMITED = "rate_limited"
     IDEMPOTENCY_IN_USE = "idempotency_in_use"  # the first request with this Idempotency-Key still runs
     IDEMPOTENCY_MISMATCH = "idempotency_mismatch"  # the key was used for another request

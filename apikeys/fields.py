@@ -3,7 +3,25 @@ is no name, "true" is no boolean), and bodies with keys nobody declared are refu
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+# What every CharField refuses (DRF adds both to each): a NUL (PostgreSQL text cannot hold one) and a lone
+# surrogate (no valid Unicode: neither the database driver nor a UTF-8 answer can encode it).
+_TEXT_VALIDATORS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
+
+
+def validate_text(value: str) -> str:
+    """``value`` if a CharField would take its characters, for text that arrives through no CharField
+    (a JSONField, a validate_<field> method); else the CharField's own ValidationError."""
+    for validator in _TEXT_VALIDATORS:
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+    return value
 
 
 class StrictCharField(serializers.CharField):

@@ -12,6 +12,7 @@ milliseconds at 100,000 products (NOTES.md), so no pgvector is needed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -21,9 +22,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 
+from apikeys.redis_client import REDIS_ERRORS
 from catalog import embeddings, recommending
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
+
+log = logging.getLogger("catalog.index")
 
 _lock = threading.Lock()
 _embedders: dict[str, embeddings.Embedder] = {}
@@ -101,6 +105,11 @@ def _delta_key(tenant: Tenant, version: int) -> str:
     return f"catalog:product-index-delta:{_tenant_key(tenant)}:{version}"
 
 
+# Tenants whose change notice this process could not deliver (Redis down): its next notice for them asks
+# every process for a full rebuild, so the products of the lost notice are not left stale.
+_undelivered: set[int] = set()
+
+
 def products_changed(tenant: Tenant, product_ids: Iterable[int] | None = None) -> None:
     """Tell every process that the tenant's products changed (call after product writes, on commit).
 
@@ -108,7 +117,18 @@ def products_changed(tenant: Tenant, product_ids: Iterable[int] | None = None) -
     indexed fields (name, brand, status, category, cluster, variant prices,
     embedding) may have changed; other processes then update just those rows.
     None: anything may have changed (every process rebuilds its index).
+    Runs after the commit: a cache (Redis) failure is logged, never raised.
     """
+    try:
+        _products_changed(tenant, None if tenant.pk in _undelivered else product_ids)
+    except REDIS_ERRORS as exc:
+        _undelivered.add(tenant.pk)
+        log.warning("product index change of tenant %s not announced (cache unavailable: %s)", tenant.pk, exc)
+    else:
+        _undelivered.discard(tenant.pk)
+
+
+def _products_changed(tenant: Tenant, product_ids: Iterable[int] | None) -> None:
     key = _version_key("product", tenant)
     try:
         version = cache.incr(key)
@@ -133,8 +153,11 @@ def _changed_since(tenant: Tenant, current: ProductIndex, version: int) -> list[
 
 def categories_changed(tenant: Tenant) -> None:
     """Invalidate every process's category and product indexes (product texts include category names)."""
-    _bump("category", tenant)
-    _bump("product", tenant)
+    try:
+        _bump("category", tenant)
+        _bump("product", tenant)
+    except REDIS_ERRORS as exc:
+        log.warning("category index change of tenant %s not announced (cache unavailable: %s)", tenant.pk, exc)
 
 
 # ---- product embeddings -------------------------------------------------------

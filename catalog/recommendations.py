@@ -31,6 +31,7 @@ from catalog.embeddings import top_k_scores
 from catalog.models import Category, Order, OrderLine, Product, Recommendation
 from catalog.recommending import Candidate
 from config import bulk
+from config.celery import enqueue
 from tenants.models import Tenant
 
 WINDOW_DAYS = 365
@@ -595,7 +596,7 @@ def recommendations_all(*, tenant: Tenant, chunk_size: int = 1000, inline: bool 
         if inline:
             recommendations_chunk_compute(tenant_id=tenant.pk, product_ids=chunk)
         else:
-            transaction.on_commit(lambda c=chunk: tasks.recommendations_chunk.delay(tenant.pk, c))
+            enqueue(tasks.recommendations_chunk, tenant.pk, chunk)
     return len(chunks)
 
 

@@ -32,6 +32,8 @@ from catalog.models import (
     ProductTransition,
     Variant,
 )
+from config.celery import enqueue
+from config.locks import retry_deadlock, tenant_lock
 from tenants.models import Tenant
 
 S = ProductState
@@ -281,7 +283,7 @@ def _after_text_change(tenant: Tenant, product: Product, *, suggest: bool, touch
         from catalog import tasks  # tasks import services
 
         pk = product.pk
-        transaction.on_commit(lambda: tasks.product_category_suggest.delay(pk))
+        enqueue(tasks.product_category_suggest, pk)
 
 
 @transaction.atomic
@@ -327,6 +329,7 @@ def product_create(
 _TEXT_FIELDS = ("name", "description", "brand", "suggested_category_name")
 
 
+@retry_deadlock
 @transaction.atomic
 def product_update(
     *,
@@ -345,7 +348,6 @@ def product_update(
     suggested_category_name, active); the category and canonical product are
     given as references and looked up inside the tenant (422 when missing).
     """
-    product = Product.objects.select_for_update().get(pk=product.pk, tenant=tenant)
     errors: dict[str, list[str]] = {}
     category = None
     if category_ref is not None:
@@ -359,6 +361,19 @@ def product_update(
             errors["external_canonical_product_id"] = ["Product not found"]
     if errors:
         raise ValidationFailed("Validation failed", errors)
+    # Locks in one order for every PATCH: the tenant's cluster lock when duplicate clusters can change
+    # (they span other products), then the product and its canonical in id order. Two PATCHes linking two
+    # products to each other used to lock them in opposite orders and deadlock.
+    if gtin is not None or gtins is not None or canonical is not None or make_canonical:
+        tenant_lock("clusters", tenant.pk)
+    ids = {product.pk} | ({canonical.pk} if canonical is not None else set())
+    rows = Product.objects.for_tenant(tenant).filter(pk__in=ids).order_by("pk").select_for_update(no_key=True)
+    locked = {p.pk: p for p in rows}
+    if product.pk not in locked:
+        raise Product.DoesNotExist
+    product = locked[product.pk]
+    if canonical is not None:
+        canonical = locked.get(canonical.pk, canonical)
 
     text_changed = any(k in _TEXT_FIELDS and getattr(product, k) != v for k, v in fields.items())
     for key, value in fields.items():
@@ -404,7 +419,7 @@ def product_recommend_start(*, tenant: Tenant, product: Product) -> Product:
     product.last_error = ""
     product.save(update_fields=["state", "state_changed_at", "last_error", "updated_at"])
     pk = product.pk
-    transaction.on_commit(lambda: tasks.product_recommend.delay(pk))
+    enqueue(tasks.product_recommend, pk)
     return product
 
 
@@ -434,6 +449,7 @@ def _descendants(category: Category) -> list[Category]:
     return out
 
 
+@retry_deadlock
 @transaction.atomic
 def category_upsert(
     *,
@@ -452,8 +468,12 @@ def category_upsert(
     ``L{level}_{external_id}``; descendants follow a level change. A parent
     that is missing, or that would make the category its own ancestor, is refused.
     """
+    # One category write of a shop at a time: the parent check walks the tree (two writes that would each
+    # pass alone could form a cycle together), and a create racing another create of the same id must see
+    # it and answer as an update.
+    tenant_lock("categories", tenant.pk)
     categories = Category.objects.for_tenant(tenant)
-    category = categories.select_for_update().filter(external_id=external_id).first()
+    category = categories.filter(external_id=external_id).first()
     created = category is None
     parent = None
     if external_parent_id is not None:
@@ -514,8 +534,17 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
     written = 0
     for start in range(0, len(variant_ids), 5000):
         chunk = variant_ids[start : start + 5000]
-        in_chunk = set(chunk)
-        wanted = {(v, d) for v, d in pairs if v in in_chunk}
+        # Two rollups of one variant (two orders with the same variant synced at once) take turns: each
+        # recomputes from the lines the other committed, so neither overwrites the other's sales with a
+        # count that misses them. Locked in id order, so rollups never deadlock on each other.
+        product_of = dict(
+            Variant.objects.for_tenant(tenant)
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .select_for_update(no_key=True)
+            .values_list("pk", "product_id")
+        )
+        # Every (variant, day) of chunk x days is deleted, so every one is rebuilt (not only ``pairs``).
         DailySales.objects.for_tenant(tenant).filter(variant_id__in=chunk, date__in=days).delete()
         # Two index-driven reads aggregated here instead of one join: a join's plan depends on
         # statistics that lag far behind right after a bulk order import (quadratic nested loops).
@@ -535,13 +564,12 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
             if created is None:
                 continue
             key = (variant_id, created.astimezone(UTC).date())
-            if key not in wanted:
+            if key[1] not in days:
                 continue
             acc = totals.setdefault(key, [0, Decimal(0), Decimal(0)])
             acc[0] += quantity
             acc[1] += price * quantity - discount
             acc[2] += discount
-        product_of = dict(Variant.objects.for_tenant(tenant).filter(pk__in=chunk).values_list("pk", "product_id"))
         objs = [
             DailySales(
                 tenant=tenant,
@@ -555,7 +583,13 @@ def daily_sales_rollup(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> 
             for (variant_id, day), (units, revenue, discount) in totals.items()
             if variant_id in product_of
         ]
-        DailySales.objects.bulk_create(objs, batch_size=1000)
+        DailySales.objects.bulk_create(
+            objs,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["variant", "date"],
+            update_fields=["product", "units", "revenue", "discount"],
+        )
         written += len(objs)
     return written
 

@@ -22,6 +22,8 @@ from django.utils import timezone
 from catalog import index, services
 from catalog.gtin import normalise_or_none
 from catalog.models import Category, Order, OrderLine, Product, ProductGtin, ProductOption, Variant
+from config.celery import enqueue
+from config.locks import keys_lock, retry_deadlock
 from tenants.models import Tenant
 
 PRODUCT_FIELDS = ("name", "description", "image", "brand", "product_type", "handle", "status", "tags", "created_at")
@@ -272,6 +274,7 @@ def _cluster_candidates(
     ]
 
 
+@retry_deadlock
 @transaction.atomic
 def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, list]:
     """Upsert Shopify products with their options, variants and GTINs (from variant barcodes).
@@ -291,6 +294,9 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
             by_id[item["id"]] = (i, item)
     if not by_id:
         return {"created": [], "updated": [], "rejected": rejected}
+    # Two calls syncing the same products at once run one after the other from here: each reads what the
+    # other committed, so every product ends as one payload, never a mix of two.
+    keys_lock("product", tenant.pk, by_id)
     existing = {
         row["external_id"]: row
         for row in Product.objects.for_tenant(tenant)
@@ -478,7 +484,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
     if created_pks or text_changed:
         # Embedding is ~40% of a create call's time: a worker does it after the commit (inline when eager).
         to_embed = created_pks + text_changed
-        transaction.on_commit(lambda: tasks.products_embed.delay(tenant.pk, to_embed))
+        enqueue(tasks.products_embed, tenant.pk, to_embed)
     changed = {pk_of[row["external_id"]] for row in product_rows}
     changed.update(row["product_id"] for row in (*option_rows, *variant_rows))
     changed.update(key[0] for key, stored in stored_options.items() if key not in keep_options)
@@ -489,7 +495,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
         ids = None if clusters_moved else sorted(changed)
         transaction.on_commit(lambda: index.products_changed(tenant, ids))
     if created_pks and Category.objects.for_tenant(tenant).exists():
-        transaction.on_commit(lambda: tasks.product_category_suggest.delay(created_pks))
+        enqueue(tasks.product_category_suggest, created_pks)
     rejected.sort(key=lambda r: r["index"])
     return {
         "created": [pid for pid in created_ids if pid in by_id],
@@ -528,6 +534,7 @@ def _line_key(li: dict) -> tuple:
     )
 
 
+@retry_deadlock
 @transaction.atomic
 def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, list]:
     """Upsert Shopify orders (de-duplicated by id), replace their lines and roll the affected days up.
@@ -543,6 +550,9 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
             _reject(rejected, i, item["id"], "id", "Duplicate order id in this request.")
         else:
             by_id[item["id"]] = (i, item)
+    # Copies of one order delivered at once (a webhook retried beside a scheduled sync) run one after the
+    # other from here: the later copy finds the order and its lines stored and changes nothing.
+    keys_lock("order", tenant.pk, by_id)
     product_ext = {li["product_id"] for _, item in by_id.values() for li in item["line_items"]}
     variant_ext = {li["variant_id"] for _, item in by_id.values() for li in item["line_items"] if li.get("variant_id")}
     product_pk = dict(

@@ -218,11 +218,14 @@ def product(item: Any, cache: Cache) -> dict:
     if "tags" in item:
         tags = item["tags"]
         if type(tags) is str:
-            out["tags"] = tags  # JSONField + validate_tags: a string is kept as sent (not trimmed)
+            pass  # JSONField + validate_tags: a string is kept as sent (not trimmed)
         elif type(tags) is list and all(type(t) is str for t in tags):
-            out["tags"] = ", ".join(tags)
+            tags = ", ".join(tags)
         else:
             raise _UNSURE
+        if (not tags.isascii() or "\x00" in tags) and _BAD_CHARS.search(tags):
+            raise _UNSURE  # validate_tags refuses NUL and lone surrogates, as every text field
+        out["tags"] = tags
     _optional_datetime(out, item, "created_at", cache)
     if "image" in item:
         image = item["image"]

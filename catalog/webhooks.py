@@ -29,6 +29,7 @@ from django.utils import timezone
 from catalog import services, sync
 from catalog.models import InventoryLevel, Product, Variant, WebhookDelivery, WebhookWatermark
 from catalog.signals import products_sellable_changed
+from config.celery import enqueue
 from tenants.models import Tenant
 
 log = logging.getLogger("catalog.webhooks")
@@ -67,7 +68,7 @@ def delivery_accept(
         )
         if created:
             pk = delivery.pk
-            transaction.on_commit(lambda: tasks.webhook_process.delay(pk))
+            enqueue(tasks.webhook_process, pk)  # a broker outage never fails the delivery (config/celery.py)
     return delivery, created
 
 

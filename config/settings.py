@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apikeys.middleware.RequestCharsetMiddleware",
     "apikeys.middleware.SurfaceGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,7 +100,14 @@ REDIS_URL = env("REDIS_URL", None, required=PRODUCTION)
 REDIS_TIMEOUT = env("REDIS_TIMEOUT", 0.25, cast=float)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # a hung Redis must not hold a request (redis-py waits forever by default)
+            "OPTIONS": {"socket_timeout": REDIS_TIMEOUT * 4, "socket_connect_timeout": REDIS_TIMEOUT * 4},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -145,7 +153,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PARSER_CLASSES": ["apikeys.parsers.StrictJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apikeys.renderers.SafeJSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "apikeys.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apikeys.schema.SurfaceAutoSchema",
@@ -182,12 +190,30 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "default")
 # taken; kombu's default hour left a killed worker's sort or recommendation undone for an hour. 15 minutes
 # matches the age at which a sort's "running" claim is taken over; tasks are idempotent and guarded, so a
 # task outliving it and being delivered twice does no harm.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT", 900, cast=int)}
+# Publishing never holds a request long: a broker that is down or hung (accepts connections, never
+# answers) fails a publish within about CELERY_BROKER_TIMEOUT x 2 seconds (one retry), and the task waits
+# in the outbox (config/celery.py) until the sweeper sends it.
+CELERY_BROKER_TIMEOUT = env("CELERY_BROKER_TIMEOUT", 0.5, cast=float)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT", 900, cast=int),
+    "socket_timeout": CELERY_BROKER_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# The sweeper (config/tasks.py): every TASK_SWEEP_SECONDS it publishes outbox rows older than
+# TASK_OUTBOX_RETRY_SECONDS and re-queues work "queued"/"recommending_products" for over TASK_STUCK_SECONDS.
+TASK_SWEEP_SECONDS = env("TASK_SWEEP_SECONDS", 60.0, cast=float)
+TASK_OUTBOX_RETRY_SECONDS = env("TASK_OUTBOX_RETRY_SECONDS", 60.0, cast=float)
+TASK_STUCK_SECONDS = env("TASK_STUCK_SECONDS", 600.0, cast=float)
+# After a failed publish, a web process leaves its tasks to the sweeper this long without trying the broker.
+TASK_PUBLISH_PAUSE_SECONDS = env("TASK_PUBLISH_PAUSE_SECONDS", 5.0, cast=float)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "flush-api-key-usage": {"task": "apikeys.tasks.usage_flush", "schedule": 60.0},
     "resort-enabled-collections": {"task": "merchandising.tasks.collections_resort_enabled", "schedule": 3600.0},
     "reprice-auto-products": {"task": "pricing.tasks.reprice_all_tenants", "schedule": 900.0},
+    "sweep-queued-tasks": {"task": "config.tasks.tasks_sweep", "schedule": TASK_SWEEP_SECONDS},
     "sweep-shopify-webhooks": {"task": "catalog.tasks.webhook_deliveries_sweep", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "apikeys.tasks.idempotency_purge", "schedule": 3600.0},
 }

@@ -49,5 +49,6 @@ urlpatterns = [
     *[p for patterns in SURFACE_PATTERNS.values() for p in patterns],
 ]
 
+handler400 = handlers.bad_request
 handler404 = handlers.not_found
 handler500 = handlers.server_error

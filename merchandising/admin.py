@@ -4,11 +4,11 @@ rules, sort runs, "sort now" actions and the connector prompt page."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from config.admin_display import PlatformAdminMedia, readable
+from config.celery import enqueue
 from merchandising import prompt, services
 from merchandising.models import (
     Collection,
@@ -211,7 +211,7 @@ class ProductSettingAdmin(admin.ModelAdmin):
             has_rules = OptionSortRule.objects.filter(product_id=setting.product_id).exclude(sort_type=SortType.OFF)
             if setting.option_sorting_enabled and has_rules.exists():
                 pk = setting.product_id
-                transaction.on_commit(lambda pk=pk: tasks.product_options_sort.delay(pk))
+                enqueue(tasks.product_options_sort, pk)
                 queued += 1
         self.message_user(request, f"Queued {queued} option sort(s).")
 

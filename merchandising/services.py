@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apikeys.exceptions import NotFound, ValidationFailed
 from catalog.models import Product, ProductOption
+from config.celery import enqueue
 from merchandising import option_sorting, selectors, sorting
 from merchandising.models import (
     Collection,
@@ -313,7 +314,7 @@ def _queue_sort(collection: Collection) -> None:
     collection.sort_error = ""
     collection.save(update_fields=["sort_state", "sort_requested_at", "sort_error", "updated_at"])
     pk = collection.pk
-    transaction.on_commit(lambda: tasks.collection_sort.delay(pk))
+    enqueue(tasks.collection_sort, pk)
 
 
 @transaction.atomic
@@ -654,7 +655,7 @@ def product_sort_request(*, tenant: Tenant, product_id: int) -> tuple[Product, l
     setting.option_sort_error = ""
     setting.save(update_fields=["option_sort_state", "option_sort_error", "updated_at"])
     pk = product.pk
-    transaction.on_commit(lambda: tasks.product_options_sort.delay(pk))
+    enqueue(tasks.product_options_sort, pk)
     return product, rules
 
 
@@ -740,7 +741,7 @@ def collections_resort_enabled() -> int:
             .update(sort_state=SortState.QUEUED, sort_requested_at=now)
         )
         if updated:
-            tasks.collection_sort.delay(pk)
+            enqueue(tasks.collection_sort, pk)
             count += 1
     return count
 

@@ -27,6 +27,7 @@ from apikeys.exceptions import ValidationFailed
 from catalog import index
 from catalog.models import Product, Variant
 from config.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
+from config.celery import enqueue
 from pricing import repricing
 from pricing.models import (
     Competitor,
@@ -54,7 +55,7 @@ def _enqueue_reprice(tenant_id: int, product_ids: Sequence[int], trigger: str) -
 
     ids = sorted(set(product_ids))
     if ids:
-        transaction.on_commit(lambda: reprice_tenant.delay(tenant_id, ids, trigger))
+        enqueue(reprice_tenant, tenant_id, ids, trigger)
 
 
 # --- settings -------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField
+from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
 from catalog import sync_validation
 from catalog.api.fields import ExternalIdField
 
@@ -79,9 +79,9 @@ class ShopifyProductSerializer(serializers.Serializer):
         if value is None:
             return ""
         if isinstance(value, str):
-            return value
+            return validate_text(value)
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
-            return ", ".join(value)
+            return validate_text(", ".join(value))
         raise serializers.ValidationError("Must be a comma-separated string or a list of strings.")
 
     def validate(self, attrs):

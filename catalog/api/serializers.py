@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField
+from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
 from catalog.api.fields import ExternalIdField, GtinField, TimestampField
 
 MAX_GTINS = 50
@@ -51,7 +51,7 @@ class ProductUpdateInputSerializer(StrictSerializer):
         value = str(value).strip()
         if len(value) > 40:
             raise serializers.ValidationError("Ensure this field has no more than 40 characters.")
-        return value
+        return validate_text(value)
 
 
 def product_write_kwargs(data: dict) -> dict:

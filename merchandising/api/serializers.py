@@ -18,6 +18,12 @@ class StrictIntegerField(serializers.IntegerField):
 
     default_error_messages = {"invalid": "A JSON integer is required."}
 
+    def __init__(self, **kwargs):
+        # within a signed 64-bit column unless narrower: 2**63 as an offset or since_id was a database error
+        kwargs.setdefault("min_value", -MAX_PRODUCT_ID - 1)
+        kwargs.setdefault("max_value", MAX_PRODUCT_ID)
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")

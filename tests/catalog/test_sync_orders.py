@@ -57,3 +57,21 @@ def test_order_sync_is_one_transaction(platform_w, tenant_a, monkeypatch):
     assert post_orders(platform_w, orders(1, 3)).status_code == 500
     assert not Order.objects.filter(tenant=tenant_a).exists()  # nothing half-applied
     assert not OrderLine.objects.filter(tenant=tenant_a).exists() and not DailySales.objects.exists()
+
+
+def test_rollup_of_two_pairs_keeps_the_other_days_of_their_variants(tenant_a):
+    """The rollup deletes every (variant, day) of its variants x its days: each of those is rebuilt, not only
+    the pairs asked for (the sales of variant 1 on day 2 used to vanish when (1, day 1), (2, day 2) rolled up)."""
+    from datetime import UTC, date, datetime
+
+    from tests import factories
+
+    product = factories.product(tenant_a)
+    one, two = factories.variant(product, price="5.00"), factories.variant(product, price="7.00")
+    day1, day2 = date(2026, 9, 1), date(2026, 9, 2)
+    factories.order(tenant_a, [(one, 1)], at=datetime(2026, 9, 1, 12, tzinfo=UTC))
+    factories.order(tenant_a, [(one, 3), (two, 2)], at=datetime(2026, 9, 2, 12, tzinfo=UTC))
+    services.daily_sales_rollup(tenant=tenant_a, pairs={(one.pk, day1), (one.pk, day2), (two.pk, day2)})
+    services.daily_sales_rollup(tenant=tenant_a, pairs={(one.pk, day1), (two.pk, day2)})
+    rows = set(DailySales.objects.filter(tenant=tenant_a).values_list("variant_id", "date", "units"))
+    assert rows == {(one.pk, day1, 1), (one.pk, day2, 3), (two.pk, day2, 2)}

@@ -95,14 +95,17 @@ def test_failure_leaves_a_visible_error_state(tenant_a, monkeypatch):
     assert collection.sort_state == SortState.ERROR and "engine exploded" in collection.sort_error
 
 
-def test_periodic_task_queues_every_enabled_collection_with_a_recipe(tenant_a, tenant_b, monkeypatch):
+def test_periodic_task_queues_every_enabled_collection_with_a_recipe(
+    tenant_a, tenant_b, monkeypatch, django_capture_on_commit_callbacks
+):
     a, _ = small_collection(tenant_a)
     make_collection(tenant_a, [], external_id=5, enabled=True)  # no recipe
     make_collection(tenant_a, [], external_id=6, recipe=a.recipe)  # not enabled
     b = make_collection(tenant_b, [], external_id=7, enabled=True, recipe=sales_recipe(tenant_b))
     sent = []
     monkeypatch.setattr(tasks.collection_sort, "delay", lambda pk: sent.append(pk))
-    assert tasks.collections_resort_enabled.apply().get() == 2
+    with django_capture_on_commit_callbacks(execute=True):  # sent once committed (config.celery.enqueue)
+        assert tasks.collections_resort_enabled.apply().get() == 2
     assert sorted(sent) == sorted([a.pk, b.pk])
     # already queued ones are not queued again within the hour
     assert tasks.collections_resort_enabled.apply().get() == 0

@@ -221,7 +221,7 @@ BAD_BODIES = [
     ('{"maxPrice": "abc"}', "maxPrice"),
     ('{"maxPrice": true}', "maxPrice"),
     ('{"minPrice": 1.999}', "minPrice"),
-    ('{"minPrice": 1e400}', "minPrice"),
+    ('{"minPrice": 1e400}', None),  # a number no float holds is refused by the parser
     ('{"minPrice": NaN}', None),
     ('{"autoReprice": "true"}', "autoReprice"),
     ('{"active": 1}', "active"),

@@ -47,8 +47,8 @@ class WebServer:
             REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
             CELERY_TASK_ALWAYS_EAGER="1",
             LOG_LEVEL="INFO",
-            **env,
         )
+        environment.update(env)  # the test's own values win (e.g. CELERY_TASK_ALWAYS_EAGER="0")
         if redis_url:
             environment["REDIS_URL"] = redis_url
         cmd = [

@@ -1,0 +1,81 @@
+"""The sweeper (Celery beat): nothing a committed write queued is left undone after a broker outage.
+
+It publishes the task outbox rows older than TASK_OUTBOX_RETRY_SECONDS (their publish failed, or the
+process died between the commit and the publish), and queues again the work whose state says "waiting"
+for longer than TASK_STUCK_SECONDS (a task lost by the broker itself, e.g. a Redis restarted without
+persistence): products in ``recommending_products``, collections and product option sorts ``queued``.
+Every task is safe to run twice, so a task sent again that was only slow does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from config.celery import publish
+
+log = logging.getLogger("config.tasks")
+
+BATCH = 1000
+
+
+def _outbox_sweep(now) -> int:
+    from config.models import TaskOutbox
+
+    cutoff = now - timedelta(seconds=settings.TASK_OUTBOX_RETRY_SECONDS)
+    sent, last = 0, 0
+    while True:  # in batches, until the rows older than the cutoff are sent (a long outage leaves many)
+        rows = list(TaskOutbox.objects.filter(created_at__lte=cutoff, pk__gt=last).order_by("pk")[:BATCH])
+        for row in rows:
+            if not publish(row.task, row.args, outbox_id=row.pk, force=True):
+                TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+                return sent  # the broker is still away: the next sweep tries again
+            sent += 1
+        if len(rows) < BATCH:
+            return sent
+        last = rows[-1].pk
+
+
+def _stuck_sweep(now) -> int:
+    from catalog.models import Product, ProductState
+    from merchandising.models import Collection, ProductSetting, SortState
+
+    cutoff = now - timedelta(seconds=settings.TASK_STUCK_SECONDS)
+    work = [
+        ("catalog.tasks.product_recommend", pk)
+        for pk in Product.objects.filter(state=ProductState.RECOMMENDING, state_changed_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    ]
+    work += [
+        ("merchandising.tasks.collection_sort", pk)
+        for pk in Collection.objects.filter(sort_state=SortState.QUEUED, sort_requested_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    ]
+    work += [
+        ("merchandising.tasks.product_options_sort", product_id)
+        for product_id in ProductSetting.objects.filter(option_sort_state=SortState.QUEUED, updated_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("product_id", flat=True)[:BATCH]
+    ]
+    sent = 0
+    for name, pk in work:
+        if not publish(name, [pk], force=True):
+            break
+        sent += 1
+    if work:
+        log.warning("re-queued %s of %s tasks waiting longer than %ss", sent, len(work), settings.TASK_STUCK_SECONDS)
+    return sent
+
+
+@shared_task(ignore_result=True)
+def tasks_sweep() -> int:
+    """Periodic (beat, every TASK_SWEEP_SECONDS): publish what the outbox holds and re-queue stuck work."""
+    now = timezone.now()
+    return _outbox_sweep(now) + _stuck_sweep(now)
