@@ -1,4 +1,5 @@
 # The two commands: `make run` (embedded: SQLite, no services) and `make test`.
+# `make run` serves the site and the MCP server (/mcp) from one uvicorn process (docs/assistants.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,7 +31,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS) --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py mcp_http --with-django --host $(HOST) --port $(PORT)
 
 test: install-dev lint migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

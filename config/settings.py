@@ -235,6 +235,15 @@ MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant
 DEFAULT_KEY_RATE_LIMIT = (1000, 3600)  # per key on the other surfaces
 AUTH_FAILURE_RATE_LIMIT = (30, 60)  # failed authentications per client address
 
+# The MCP server (merchandising/assistant, docs/assistants.md): the Host header a request to /mcp may carry
+# (DNS-rebinding protection; any port) and the browser Origins it may come from. "*" turns the check off.
+MCP_ALLOWED_HOSTS = env("MCP_ALLOWED_HOSTS", ALLOWED_HOSTS, cast=list)
+MCP_ALLOWED_ORIGINS = env(
+    "MCP_ALLOWED_ORIGINS",
+    [f"{scheme}://{host}{port}" for host in MCP_ALLOWED_HOSTS for scheme in ("http", "https") for port in ("", ":*")],
+    cast=list,
+)
+
 # Authenticated keys are cached per process and checked against a Redis generation on every
 # request (apikeys/keycache.py); no entry is used longer than this. 0 turns the cache off.
 API_KEY_CACHE_SECONDS = env("API_KEY_CACHE_SECONDS", 10.0, cast=float)

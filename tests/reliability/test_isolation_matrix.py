@@ -91,7 +91,10 @@ ACTION_CASES: dict[str, list[Case]] = {
         ),
         Case(MISSING, dyn(action="bulk_assign_recipe", collection_ids=["@b_collection"], metrics_id="@recipe_pk")),
     ],
-    "sort_collection": [Case(MISSING, dyn(action="sort_collection", collection_id="@collection"), "connector")],
+    "sort_collection": [
+        Case(MISSING, dyn(action="sort_collection", collection_id="@collection"), "connector"),
+        Case(MISSING, dyn(action="sort_collection", collection_id="@collection", dry_run=True), "connector"),
+    ],
     "revert_collection": [Case(MISSING, dyn(action="revert_collection", collection_id="@collection"))],
     "list_recipes": [Case(READ, dyn(action="list_recipes"), "connector")],
     "list_products": [Case(READ, dyn(action="list_products", limit=250), "connector")],
@@ -288,6 +291,9 @@ MATRIX: dict[tuple[str, str, str], list[Case]] = {
     ],
     ("platform", "api/platform/v1/connector/prompt", "GET"): [
         Case(READ, req("GET", "/api/platform/v1/connector/prompt"))
+    ],
+    ("platform", "api/platform/v1/connector/tools", "GET"): [
+        Case(READ, req("GET", "/api/platform/v1/connector/tools?format=openai"))
     ],
     ("platform", "api/platform/v1/competitor-prices", "POST"): [
         Case(
