@@ -1,4 +1,5 @@
 # The two commands: `make run` (embedded: SQLite, no services) and `make test`.
+# `make run` serves the site and the MCP server (/mcp) from one uvicorn process (docs/assistants.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick fuzz sdk screenshots soak clean
+.PHONY: run test install install-dev worker beat lint format migrations-check bench bench-quick bench-quality fuzz sdk screenshots soak clean
 
 # `make run` needs only the runtime requirements; the test, lint and fuzz tools (most of the install
 # time) come with the first target that uses them.
@@ -30,7 +31,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS) --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py mcp_http --with-django --host $(HOST) --port $(PORT)
 
 test: install-dev lint migrations-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -81,3 +82,8 @@ soak: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Category suggestion and "similar product" precision on the real shop data in ../shared/data/realdata
+# (through the public API; needs DATABASE_URL, REDIS_URL recommended); writes its section of docs/benchmarks.md.
+bench-quality: install
+	$(BIN)/python bench/catalog_quality.py $(BENCH_ARGS)

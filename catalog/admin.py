@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
-from catalog import services
+from catalog import category_suggestions, index, services
 from catalog.exceptions import RecommendationRefused
 from catalog.models import (
     AttributeOption,
@@ -129,11 +131,33 @@ class ProductAdmin(PlatformAdminMedia, TenantInlinesMixin, admin.ModelAdmin):
     list_filter = ("state", "active", "status", "tenant")
     search_fields = ("name", "external_id", "brand", "gtin")
     raw_id_fields = ("category", "cluster", "canonical_link")
-    readonly_fields = ("state", "state_changed_at", "recommended_at", "last_error", "category_score", "created_at")
+    readonly_fields = (
+        "state",
+        "state_changed_at",
+        "recommended_at",
+        "last_error",
+        "category_score",
+        "category_source",
+        "suggested_categories",
+        "category_suggested_at",
+        "created_at",
+    )
     inlines = [OptionInline, VariantInline, GtinInline, RecommendationInline, TransitionInline]
     actions = ["recommend_selected"]
     list_select_related = ("tenant", "category")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="category suggestions")
+    def suggested_categories(self, obj: Product):
+        """The ranked suggestions (best first) as the platform endpoint shows them."""
+        data = category_suggestions.product_suggestions(tenant=obj.tenant, external_id=obj.external_id)
+        if not data["suggestions"]:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} {} ({})",
+            ((s["full_external_id"], s["name"], f"{s['score']:.2f}") for s in data["suggestions"]),
+        )
 
     @admin.action(description="Recommend selected products")
     def recommend_selected(self, request, queryset):
@@ -170,6 +194,20 @@ class CategoryAdmin(TenantInlinesMixin, admin.ModelAdmin):
     search_fields = ("name", "en_name", "full_external_id")
     raw_id_fields = ("parent",)
     inlines = [AttributeInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # a category edited here changes what products are suggested, as an API write does
+        transaction.on_commit(lambda t=obj.tenant: index.categories_changed(t))
+        transaction.on_commit(lambda t=obj.tenant: category_suggestions.categories_changed(t))
+
+    def delete_model(self, request, obj):
+        category_suggestions.category_delete(tenant=obj.tenant, category=obj)
+
+    def delete_queryset(self, request, queryset):
+        for category in queryset.select_related("tenant").order_by("-level", "pk"):
+            if Category.objects.filter(pk=category.pk).exists():  # a parent deleted first took it along
+                category_suggestions.category_delete(tenant=category.tenant, category=category)
 
 
 @admin.register(CategoryAttribute)

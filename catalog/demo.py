@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from catalog import services, sync
 from catalog.gtin import check_digit
-from catalog.models import AttributeOption, Category, CategoryAttribute, Product, ProductState
+from catalog.models import AttributeOption, Category, CategoryAttribute, CategorySource, Product, ProductState
 from tenants.models import Tenant
 
 # (external id, name, description, parent external id)
@@ -227,11 +227,14 @@ def seed(*, tenant: Tenant, products: int, seed: int, stdout) -> None:
         for product in rows:
             product.category_id = cats[leaf_of[product.external_id]].pk
             product.category_score = None
+            product.category_source = CategorySource.MERCHANT
             if product.state == ProductState.NEW:
                 product.state = ProductState.READY
                 product.state_changed_at = now
             product.updated_at = now
-        Product.objects.bulk_update(rows, ["category", "category_score", "state", "state_changed_at", "updated_at"])
+        Product.objects.bulk_update(
+            rows, ["category", "category_score", "category_source", "state", "state_changed_at", "updated_at"]
+        )
     orders = _orders(items, by_leaf, rng)
     for start in range(0, len(orders), 1000):
         sync.orders_sync(tenant=tenant, items=list(enumerate(orders[start : start + 1000])))

@@ -1,21 +1,29 @@
 """Text embeddings and nearest-neighbour search behind one small interface. NumPy only, no Django import.
 
-Default backend ``hashing``: hashed word and character n-gram features
-(sublinear term frequency) in a fixed number of dimensions, so no model is
-downloaded and every process embeds identically. IDF weights are applied per
-index (``tfidf``), computed from the indexed corpus itself. Optional backend
-``sentence-transformers``: a sentence-embedding model (all-MiniLM-L6-v2 by
-default) when that package and its weights are installed.
+Default backend ``wordllama``: the static token embeddings that ship inside
+the ``wordllama`` wheel (``l2_supercat_256``: 32,000 tokens x 256 dimensions,
+16 MB of float16, plus its tokenizer), mean-pooled over a text's tokens. The
+files are read straight from the installed package with ``safetensors`` and
+``tokenizers``; nothing is ever downloaded (wordllama's own loader looks for
+the tokenizer in a folder the wheel does not have and then goes to the
+network, so it is not used). Fallback backend ``hashing``: hashed word and
+character n-gram features (sublinear term frequency) in a fixed number of
+dimensions; IDF weights are applied per index (``tfidf``), computed from the
+indexed corpus itself. Optional heavy backend ``sentence-transformers``: a
+sentence-embedding model (all-MiniLM-L6-v2 by default) when that package and
+its weights are installed.
 """
 
 from __future__ import annotations
 
 import html
+import importlib.util
 import math
 import re
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -82,6 +90,53 @@ class HashingEmbedder:
         return normalise_rows(out)
 
 
+WORDLLAMA_MODEL = "l2_supercat_256"
+WORDLLAMA_MAX_TOKENS = 256  # wordllama's own truncation
+
+
+def wordllama_files(model: str = WORDLLAMA_MODEL) -> tuple[Path, Path]:
+    """The weights and tokenizer files packaged inside the installed ``wordllama`` wheel."""
+    spec = importlib.util.find_spec("wordllama")  # located, not imported: its __init__ pulls in pydantic and requests
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the wordllama package is not installed (pip install -r requirements.txt)")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    family = model.rsplit("_", 1)[0]  # l2_supercat_256 -> l2_supercat
+    weights = root / "weights" / f"{model}.safetensors"
+    tokenizer = root / "tokenizers" / f"{family}_tokenizer_config.json"
+    for path in (weights, tokenizer):
+        if not path.is_file():
+            raise RuntimeError(f"{path} is missing from the installed wordllama package")
+    return weights, tokenizer
+
+
+class WordLlamaEmbedder:
+    """Mean of the packaged static token embeddings (wordllama's ``embed(norm=True)``), read offline."""
+
+    name = "wordllama"
+
+    def __init__(self, model: str = WORDLLAMA_MODEL) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        weights, tokenizer = wordllama_files(model)
+        self.table = load_file(str(weights))["embedding.weight"].astype(np.float32)
+        self.dim = int(self.table.shape[1])
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(WORDLLAMA_MAX_TOKENS)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        encoded = self.tokenizer.encode_batch([clean_text(t, 4000) for t in texts], add_special_tokens=False)
+        return [e.ids for e in encoded]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, ids in enumerate(self.token_ids(texts)):
+            if ids:
+                out[row] = self.table[ids].mean(axis=0)
+        return normalise_rows(out)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model (optional dependency; loaded on first use)."""
 
@@ -100,8 +155,13 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
+BACKENDS = ("wordllama", "hashing", "sentence-transformers")
+
+
 def make_embedder(backend: str, *, dim: int = 256, model_name: str = "all-MiniLM-L6-v2") -> Embedder:
-    """The embedder called ``backend`` ("hashing" or "sentence-transformers")."""
+    """The embedder called ``backend`` ("wordllama", "hashing" or "sentence-transformers")."""
+    if backend == "wordllama":
+        return WordLlamaEmbedder()
     if backend == "hashing":
         return HashingEmbedder(dim)
     if backend == "sentence-transformers":

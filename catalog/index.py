@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db.models import Min
 
 from apikeys.redis_client import REDIS_ERRORS
-from catalog import embeddings, recommending
+from catalog import categorizing, embeddings, recommending
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
 
@@ -37,7 +37,7 @@ DESCRIPTION_CHARS = 300
 
 
 def backend_name() -> str:
-    return getattr(settings, "CATALOG_EMBEDDING_BACKEND", "hashing")
+    return getattr(settings, "CATALOG_EMBEDDING_BACKEND", "wordllama")
 
 
 def embedder() -> embeddings.Embedder:
@@ -441,52 +441,39 @@ def product_index(tenant: Tenant) -> ProductIndex:
 
 @dataclass
 class CategoryIndex:
+    """A tenant's category tree ready for suggestions: the rows' ids and the categorizer built over them."""
+
     version: int
-    ids: np.ndarray
-    matrix: np.ndarray
-    idf: np.ndarray | None
-    leaf: np.ndarray  # bool
-    ancestors: list[list[int]]  # row indexes of each row's ancestors
+    ids: np.ndarray  # category pk per node row
     full_external_ids: list[str]
-
-
-def category_text(path: list[str], en_name: str, en_description: str) -> str:
-    return " ".join([*path, en_name, en_name, en_description])  # the name twice: it says most about the node
+    categorizer: categorizing.Categorizer
+    row_of: dict[int, int] = field(default_factory=dict)  # category pk -> node row
 
 
 def _build_category_index(tenant: Tenant, version: int) -> CategoryIndex:
     rows = list(
         Category.objects.for_tenant(tenant)
         .order_by("pk")
-        .values_list("pk", "parent_id", "en_name", "en_description", "full_external_id")
+        .values_list("pk", "parent_id", "en_name", "en_description", "full_external_id", "name")
     )
     row_of = {r[0]: i for i, r in enumerate(rows)}
-    parent_row = [row_of.get(r[1]) if r[1] is not None else None for r in rows]
-    ancestors: list[list[int]] = []
-    for i in range(len(rows)):
-        chain, seen, p = [], {i}, parent_row[i]
-        while p is not None and p not in seen:  # cycles are refused on write; guard anyway
-            chain.append(p)
-            seen.add(p)
-            p = parent_row[p]
-        ancestors.append(chain)
-    has_child = {p for p in parent_row if p is not None}
-    texts = [category_text([rows[a][2] for a in reversed(ancestors[i])], r[2], r[3]) for i, r in enumerate(rows)]
-    raw = embedder().embed(texts) if rows else np.zeros((0, embedder().dim), dtype=np.float32)
-    idf = embeddings.idf_weights(raw) if backend_name() == "hashing" and rows else None
+    nodes = [
+        categorizing.Node(
+            name=en_name or name, description=en_description, parent=row_of.get(parent) if parent else None
+        )
+        for _, parent, en_name, en_description, _, name in rows
+    ]
     return CategoryIndex(
         version=version,
         ids=np.array([r[0] for r in rows], dtype=np.int64),
-        matrix=embeddings.tfidf(raw, idf),
-        idf=idf,
-        leaf=np.array([i not in has_child for i in range(len(rows))], dtype=bool),
-        ancestors=ancestors,
         full_external_ids=[r[4] for r in rows],
+        categorizer=categorizing.Categorizer(nodes, embedder().embed),
+        row_of=row_of,
     )
 
 
 def category_index(tenant: Tenant) -> CategoryIndex:
-    """The tenant's category index (categories embedded from path, en_name and en_description)."""
+    """The tenant's category index (categories embedded from their path, en_name and en_description)."""
     version = _version("category", tenant)
     current = _category_indexes.get(_tenant_key(tenant))
     if current is not None and current.version == version:
@@ -494,8 +481,3 @@ def category_index(tenant: Tenant) -> CategoryIndex:
     built = _build_category_index(tenant, version)
     _category_indexes[_tenant_key(tenant)] = built
     return built
-
-
-def embed_query(text: str, idf: np.ndarray | None) -> np.ndarray:
-    """One text as a query vector in an index's space (same IDF weighting as the index rows)."""
-    return embeddings.tfidf(embedder().embed([text]), idf)[0]

@@ -104,6 +104,13 @@ class ProductState(models.TextChoices):
     ERROR = "error"
 
 
+class CategorySource(models.TextChoices):
+    """Who put a product into its category: the merchant (never overwritten) or a suggestion."""
+
+    MERCHANT = "merchant"
+    SUGGESTED = "suggested"
+
+
 class Product(TenantOwned):
     """A shop's product, addressed everywhere by ``external_id``."""
 
@@ -119,6 +126,14 @@ class Product(TenantOwned):
     active = models.BooleanField(default=True)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
     category_score = models.FloatField(null=True, blank=True)
+    category_source = models.CharField(
+        max_length=10,
+        choices=CategorySource.choices,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted without it (bulk loaders) have no source: a category there is the merchant's
+        help_text="merchant: set by the shop, never replaced by a suggestion; suggested: chosen by the suggester",
+    )
     suggested_category_name = models.CharField(max_length=255, blank=True)
     cluster = models.ForeignKey(
         DuplicateCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
@@ -133,8 +148,11 @@ class Product(TenantOwned):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     category_suggestions = models.JSONField(
-        default=list, blank=True, help_text="best category matches when none passed the threshold"
+        default=list,
+        blank=True,
+        help_text="the best leaf categories, best first: [{category_id, full_external_id, score}] (up to five)",
     )
+    category_suggested_at = models.DateTimeField(null=True, blank=True)
     canonical_link = models.ForeignKey(
         "self",
         null=True,
@@ -149,6 +167,10 @@ class Product(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "external_id"], name="product_unique_external_id"),
             models.CheckConstraint(condition=models.Q(external_id__gt=0), name="product_external_id_positive"),
             models.CheckConstraint(condition=models.Q(state__in=ProductState.values), name="product_state_valid"),
+            models.CheckConstraint(
+                condition=models.Q(category_source__in=["", *CategorySource.values]),
+                name="product_category_source_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "-updated_at", "-id"], name="product_tenant_updated"),

@@ -1,4 +1,4 @@
-"""Computing products' recommendations and suggesting categories (the work behind the Celery tasks).
+"""Computing products' recommendations (the work behind the Celery tasks).
 
 Candidates come from the tenant's in-memory index (embeddings, model keys,
 clusters) and from order lines (co-purchases, category pairs); the pure
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
@@ -598,80 +597,3 @@ def recommendations_all(*, tenant: Tenant, chunk_size: int = 1000, inline: bool 
         else:
             enqueue(tasks.recommendations_chunk, tenant.pk, chunk)
     return len(chunks)
-
-
-# ---- category suggestion --------------------------------------------------------------------------
-
-
-def category_threshold() -> tuple[float, float]:
-    return (
-        # Calibrated for the hashing backend on tests/catalog/test_category_suggestion.py's taxonomy;
-        # a sentence-embedding backend scores higher and wants its own values.
-        getattr(settings, "CATALOG_CATEGORY_THRESHOLD", 0.22),
-        getattr(settings, "CATALOG_CATEGORY_MARGIN", 0.05),
-    )
-
-
-ANCESTOR_WEIGHT = 0.3
-HINT_WEIGHT = 0.6  # suggested_category_name is the shop's own hint: it weighs more than the product text
-
-
-def score_categories(cidx: index.CategoryIndex, *, text: str, hint: str) -> list[tuple[int, float]]:
-    """(category row, score) of leaf categories, best first: cosine plus a fraction of the ancestors' cosine."""
-    if not cidx.ids.size:
-        return []
-    query = index.embed_query(text, cidx.idf)
-    if hint:
-        query = (1 - HINT_WEIGHT) * query + HINT_WEIGHT * index.embed_query(hint, cidx.idf)
-        norm = float(np.linalg.norm(query))
-        query = query / norm if norm else query
-    cos = cidx.matrix @ query
-    scores = []
-    for r in np.flatnonzero(cidx.leaf):
-        anc = cidx.ancestors[r]
-        bonus = float(np.mean(cos[anc])) if anc else float(cos[r])
-        scores.append((int(r), (float(cos[r]) + ANCESTOR_WEIGHT * bonus) / (1 + ANCESTOR_WEIGHT)))
-    scores.sort(key=lambda rs: -rs[1])
-    return scores
-
-
-def product_category_suggest(*, product_ids: Iterable[int]) -> int:
-    """Suggest categories for uncategorised products; assigns when the best leaf passes the threshold.
-
-    Returns the number of products that got a category. Products that already
-    have one keep it (a shop's choice wins over a suggestion).
-    """
-    assigned = 0
-    threshold, margin = category_threshold()
-    for pk in product_ids:
-        with transaction.atomic():
-            product = Product.objects.select_for_update().select_related("tenant").filter(pk=pk).first()
-            if product is None or product.category_id is not None:
-                continue
-            tenant = product.tenant
-            cidx = index.category_index(tenant)
-            text = index.product_text(
-                name=product.name, brand=product.brand, category="", description=product.description
-            )
-            ranked = score_categories(cidx, text=text, hint=product.suggested_category_name)
-            if not ranked:
-                continue
-            product.category_suggestions = [
-                {"category_id": int(cidx.ids[r]), "full_external_id": cidx.full_external_ids[r], "score": round(s, 4)}
-                for r, s in ranked[:3]
-            ]
-            best_row, best = ranked[0]
-            second = ranked[1][1] if len(ranked) > 1 else 0.0
-            if best >= threshold and best - second >= margin:
-                product.category_id = int(cidx.ids[best_row])
-                product.category_score = best
-                if services.can_transition(product, "categorize"):
-                    services.product_transition(
-                        product=product, event="categorize", reason=f"suggested (score {best:.3f})", save=False
-                    )
-                assigned += 1
-            product.save()
-            if product.category_id is not None:
-                index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
-                transaction.on_commit(lambda t=tenant, pk=product.pk: index.products_changed(t, [pk]))
-    return assigned

@@ -22,6 +22,7 @@ from catalog.exceptions import InvalidTransition, RecommendationRefused
 from catalog.gtin import Code
 from catalog.models import (
     Category,
+    CategorySource,
     DailySales,
     DuplicateCluster,
     Order,
@@ -381,7 +382,8 @@ def product_update(
     if category is not None and category.pk != product.category_id:
         product.category = category
         product.category_score = None  # assigned by the shop, not suggested
-        product.category_suggestions = []
+    if category is not None:
+        product.category_source = CategorySource.MERCHANT  # from now on never replaced by a suggestion
         text_changed = True
     if category is not None and can_transition(product, "categorize"):
         product_transition(product=product, event="categorize", reason="category assigned", save=False)
@@ -512,6 +514,9 @@ def category_upsert(
         Category.objects.bulk_update(moved, ["level", "full_external_id"], batch_size=500)
         Category.objects.filter(pk__in=[c.pk for c in moved]).update(updated_at=timezone.now())
     transaction.on_commit(lambda: index.categories_changed(tenant))
+    from catalog import category_suggestions  # it imports this module
+
+    transaction.on_commit(lambda: category_suggestions.categories_changed(tenant))
     return category, created
 
 

@@ -10,7 +10,8 @@ import logging
 
 from celery import shared_task
 
-from catalog import index, recommendations, services
+from catalog import category_suggestions, index, recommendations, services
+from catalog.models import Product
 from config.celery import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT
 from tenants.models import Tenant
 
@@ -35,9 +36,26 @@ def product_recommend(self, product_id: int) -> bool:
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)
 def product_category_suggest(product_ids: list[int] | int) -> int:
-    """Suggest (and above the threshold assign) categories for uncategorised products."""
+    """Suggest (and above the threshold assign) categories for products without a merchant-set category."""
     ids = [product_ids] if isinstance(product_ids, int) else list(product_ids)
-    return recommendations.product_category_suggest(product_ids=ids)
+    by_tenant: dict[int, list[int]] = {}
+    for pk, tenant_id in Product.objects.filter(pk__in=ids).values_list("pk", "tenant_id"):
+        by_tenant.setdefault(tenant_id, []).append(pk)
+    return sum(
+        category_suggestions.category_suggestions_compute(tenant_id=t, product_ids=pks) for t, pks in by_tenant.items()
+    )
+
+
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def category_suggestions_chunk(tenant_id: int, product_ids: list[int]) -> int:
+    """Fresh category suggestions for a chunk of one tenant's products (a refresh after taxonomy changes)."""
+    return category_suggestions.category_suggestions_compute(tenant_id=tenant_id, product_ids=product_ids)
+
+
+@shared_task(acks_late=True, **RETRY_TRANSIENT)
+def category_suggestions_refresh(tenant_id: int) -> int:
+    """The refresh that follows category writes: queues the chunks of the tenant's open products."""
+    return category_suggestions.category_suggestions_refresh_pending(tenant_id=tenant_id)
 
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)

@@ -94,6 +94,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         }
     ),
     ("GET", "/api/v3/products/{id}"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT}),
+    ("GET", "/api/platform/v1/products/{id}/category-suggestions"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT}),
     ("PATCH", "/api/v3/products/{id}"): Example(
         path={"id": DEMO_PRODUCT},
         bodies={"categorize": ("Assign category Tops (full external id L2_11)", {"product": {"category_id": "L2_11"}})},

@@ -165,11 +165,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
 # Catalog: embeddings ("hashing": character n-gram TF-IDF in NumPy, no download;
 # "sentence-transformers": all-MiniLM-L6-v2 from requirements-embeddings.txt) and
 # the category suggestion's acceptance rule.
-CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "hashing")
+# wordllama (default, packaged 16 MB static embeddings), hashing (no model) or sentence-transformers (optional extra)
+CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "wordllama")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
 CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.22, cast=float)
-CATALOG_CATEGORY_MARGIN = env("CATALOG_CATEGORY_MARGIN", 0.05, cast=float)
+# probability (0-1) above which the best category suggestion becomes the product's category
+# The ranker's probabilities are overconfident (a softmax over cosine scores): with the ten leaves of the demo,
+# a bare "Widget" reaches 0.95 and "From the SDK" 0.81, so only a clear winner is assigned; the ranked
+# suggestions are kept for review either way. A calibrated probability would let this come down.
+CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.9, cast=float)
 # Pricing: competitor offers older than this are left out of repricing.
 PRICING_STALE_AFTER_HOURS = env("PRICING_STALE_AFTER_HOURS", 48, cast=float)
 
@@ -256,6 +260,15 @@ IDEMPOTENCY_RUNNING_TIMEOUT_SECONDS = 300
 MERCHANDISING_RATE_LIMIT = (60, 60)  # requests, seconds; per tenant
 DEFAULT_KEY_RATE_LIMIT = (1000, 3600)  # per key on the other surfaces
 AUTH_FAILURE_RATE_LIMIT = (30, 60)  # failed authentications per client address
+
+# The MCP server (merchandising/assistant, docs/assistants.md): the Host header a request to /mcp may carry
+# (DNS-rebinding protection; any port) and the browser Origins it may come from. "*" turns the check off.
+MCP_ALLOWED_HOSTS = env("MCP_ALLOWED_HOSTS", ALLOWED_HOSTS, cast=list)
+MCP_ALLOWED_ORIGINS = env(
+    "MCP_ALLOWED_ORIGINS",
+    [f"{scheme}://{host}{port}" for host in MCP_ALLOWED_HOSTS for scheme in ("http", "https") for port in ("", ":*")],
+    cast=list,
+)
 
 # Authenticated keys are cached per process and checked against a Redis generation on every
 # request (apikeys/keycache.py); no entry is used longer than this. 0 turns the cache off.

@@ -34,6 +34,18 @@ class Action:
     handler: Handler
     example: dict[str, Any] = field(default_factory=dict)  # the doc's example body, without "action"
     notes: str = ""
+    # MCP tool hints of a write (never authorization): may it overwrite what the shop had (an order, a
+    # value), and does repeating it with the same arguments change nothing more? Reads are neither.
+    destructive: bool = True
+    idempotent: bool = True
+
+    @property
+    def read_only(self) -> bool:
+        return self.permission == Permission.READ
+
+    @property
+    def title(self) -> str:
+        return self.name.replace("_", " ").capitalize()
 
     @property
     def example_body(self) -> dict[str, Any]:
@@ -166,7 +178,9 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
     members = selectors.collection_products(collection=c, offset=p["offset"], limit=p["limit"])
     total = c.memberships.count()
     data = collection_out(c, product_count=total)
-    data["last_sort"] = sort_run_out(c.sort_runs.order_by("-started_at", "-id").first())
+    last = c.sort_runs.order_by("-started_at", "-id").first()
+    data["last_sort"] = sort_run_out(last)
+    data["last_sort_explanation"] = (last.message or None) if last else None
     data["offset"], data["limit"] = p["offset"], p["limit"]
     # The products come in pages; the response itself says whether and how to get the rest.
     shown_to = p["offset"] + len(members)
@@ -229,8 +243,61 @@ def bulk_assign_recipe(tenant: Tenant, p: dict) -> dict:
     }
 
 
+def sort_plan_out(plan: services.SortPlan) -> dict[str, Any]:
+    """A dry run: the proposed order (first PREVIEW_PRODUCTS products in detail) and its plan_id."""
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(pk__in=[*plan.new[:PREVIEW_PRODUCTS], *plan.moved[:250]]).only(
+            "external_id", "name"
+        )
+    }
+    old_position = {pid: i for i, pid in enumerate(plan.current)}
+    recipe = plan.recipe
+    return {
+        "collection_id": plan.collection.external_id,
+        "status": "preview",
+        "recipe": {"id": recipe.pk, "name": recipe.name, "days": recipe.days, "weights": recipe.weights},
+        "enabled": plan.collection.enabled,
+        "plan_id": plan.plan_id,
+        "product_count": len(plan.new),
+        "moves": len(plan.moved),
+        "moved_product_ids": [products[pk].external_id for pk in plan.moved[:250] if pk in products],
+        "products": [
+            {
+                "product_id": products[pk].external_id,
+                "title": products[pk].name,
+                "position": i,
+                "current_position": old_position.get(pk),
+                "score": plan.scores[pk].score,
+                "score_details": plan.scores[pk].points,
+                "boost": plan.boosts.get(pk, 0),
+                "sold_out": plan.scores[pk].sold_out,
+            }
+            for i, pk in enumerate(plan.new[:PREVIEW_PRODUCTS])
+        ],
+    }
+
+
+PREVIEW_PRODUCTS = 250
+
+
 def sort_collection(tenant: Tenant, p: dict) -> dict:
-    c = services.collection_sort_request(tenant=tenant, **p)
+    if p.get("dry_run"):
+        return sort_plan_out(services.collection_sort_preview(tenant=tenant, collection_id=p["collection_id"]))
+    if "plan_id" in p:
+        c, run = services.collection_sort_apply(tenant=tenant, collection_id=p["collection_id"], plan_id=p["plan_id"])
+        return {
+            "collection_id": c.external_id,
+            "status": "applied",
+            "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
+            "queued_at": None,
+            "plan_id": p["plan_id"],
+            "sorted_at": _iso(run.started_at),
+            "product_count": run.product_count,
+            "moves": run.moves,
+            "moved_product_ids": run.moved_products,
+        }
+    c = services.collection_sort_request(tenant=tenant, collection_id=p["collection_id"])
     return {
         "collection_id": c.external_id,
         "status": "queued",
@@ -284,6 +351,7 @@ def sort_product(tenant: Tenant, p: dict) -> dict:
 
 
 COLLECTIONS, RECIPES, PRODUCTS = "Collections", "Recipes", "Products"
+SORT_STATUS = "sort_status is idle, queued (waiting for a worker), running or error (sort_error says why)."
 R, W = Permission.READ, Permission.WRITE
 CID = 123456789
 ACTIONS: dict[str, Action] = {
@@ -297,7 +365,8 @@ ACTIONS: dict[str, Action] = {
             R,
             list_collections,
             notes="Returns an array of every collection ordered by ID: ID, title, enabled status, current recipe, "
-            "product count, last sort time. Optional paging: since_id (the last ID seen) and limit (at most 250).",
+            "product count, last sort time. Optional paging: since_id (the last ID seen) and limit (at most 250). "
+            + SORT_STATUS,
         ),
         Action(
             "get_collection",
@@ -309,7 +378,8 @@ ACTIONS: dict[str, Action] = {
             {"collection_id": CID},
             notes="Products come in their current order with their score and the points each metric gave, "
             "up to limit (default 250, at most 1000) from offset; has_more, next_offset and products_note say "
-            "how to get the rest.",
+            "how to get the rest; last_sort_explanation (platform extension) says in words how the last sort "
+            "ordered them. " + SORT_STATUS,
         ),
         Action(
             "enable_collection",
@@ -337,6 +407,8 @@ ACTIONS: dict[str, Action] = {
             W,
             update_collection,
             {"collection_id": CID, "metrics_id": 1, "revert_sorting": "best-selling"},
+            notes="metrics_id is always required: to change only revert_sorting, send the collection's current "
+            "metrics_id with it.",
         ),
         Action(
             "bulk_toggle_collections",
@@ -362,12 +434,16 @@ ACTIONS: dict[str, Action] = {
             "sort_collection",
             COLLECTIONS,
             "Trigger an immediate sort using the assigned recipe",
-            s.CollectionIdParams,
+            s.SortCollectionParams,
             W,
             sort_collection,
             {"collection_id": CID},
             notes="The collection must be enabled with a recipe assigned. The sort is queued and runs in the "
-            "background; get_collection shows the new order once sort_status is idle again.",
+            "background: poll get_collection every few seconds (each call counts against the rate limit) until "
+            "sort_status is idle (done: the new order is shown) or error (sort_error says why). Platform "
+            "extensions: dry_run true previews the sort and changes nothing (proposed order with each product's "
+            "points per metric and boost, moves, a plan_id; it needs a recipe, not enabled); plan_id then applies "
+            "exactly that order at once, or is refused with invalid_params if the collection's data changed since.",
         ),
         Action(
             "revert_collection",
@@ -387,7 +463,8 @@ ACTIONS: dict[str, Action] = {
             R,
             list_recipes,
             notes="Returns all recipes with their ID, name, days window, attribute weights, and the "
-            "collections using them.",
+            "collections using them. Recipes are created and edited only by the shop's staff in the admin; "
+            "through this API they can be listed and assigned, not created or changed.",
         ),
         Action(
             "list_products",
@@ -396,7 +473,8 @@ ACTIONS: dict[str, Action] = {
             s.ProductPageParams,
             R,
             list_products,
-            notes="Ordered by product ID; page with since_id (the last ID seen) and limit (default 50, at most 250).",
+            notes="Ordered by product ID; page with since_id (the last ID seen) and limit (default 50, at most 250). "
+            "enabled and sort_status are about option sorting; " + SORT_STATUS,
         ),
         Action(
             "get_product",
@@ -437,7 +515,11 @@ ACTIONS: dict[str, Action] = {
                     }
                 ],
             },
-            notes="Rules of options not listed are kept. Sort types: " + ", ".join(s.SortType.values) + ".",
+            notes="Rules of options not listed are kept. Sort types: "
+            + ", ".join(s.SortType.values)
+            + ". comma_separated needs csv_pattern; common_sizes takes common_size, or "
+            "detects the size system from the values when it is not given; "
+            "ordering types (alphabetical, numeric, common_sizes) default to direction asc, the others to desc.",
         ),
         Action(
             "disable_product",
@@ -447,6 +529,7 @@ ACTIONS: dict[str, Action] = {
             W,
             disable_product,
             {"product_id": CID},
+            destructive=False,  # stops option sorting; the rules and the current order are kept
         ),
         Action(
             "sort_product",
@@ -456,7 +539,8 @@ ACTIONS: dict[str, Action] = {
             W,
             sort_product,
             {"product_id": CID},
-            notes="The product must be enabled with option sorting configured. The sort is queued.",
+            notes="The product must be enabled with option sorting configured. The sort is queued: poll "
+            "get_product until sort_status is idle or error.",
         ),
     ]
 }

@@ -170,7 +170,11 @@ run `list_recipes` and `list_products` for the real ones).
   an item naming unknown products is refused whole.
 - `GET /api/platform/v1/connector/prompt`: `{{"prompt", "endpoint", "store_url"}}`, the system
   prompt for AI assistants. Also `python manage.py connector_prompt --tenant <domain>` and the admin
-  page `/admin/merchandising/collection/connector-prompt/`.
+  page `/admin/merchandising/collection/connector-prompt/?tenant=<id>` (linked from the admin's home
+  page, each shop's page and its overview).
+- `GET /api/platform/v1/connector/tools?format=openai|anthropic`: `{{"format", "endpoint", "tools"}}`,
+  the 16 actions as function-calling tools for assistants without MCP (`openai` by default; `strict` only where
+  every parameter is required). The same actions as an MCP server: [assistants.md](assistants.md).
 
 ```
 curl -X PUT $BASE/api/platform/v1/collections \\
@@ -178,6 +182,8 @@ curl -X PUT $BASE/api/platform/v1/collections \\
   -H "Content-Type: application/json" \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
 curl $BASE/api/platform/v1/connector/prompt \\
+  -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
+curl "$BASE/api/platform/v1/connector/tools?format=anthropic" \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 ```
 

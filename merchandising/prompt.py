@@ -22,6 +22,8 @@ def _type_name(field: serializers.Field) -> str:
         return "one of " + ", ".join(str(c) for c in field.choices)
     if isinstance(field, serializers.IntegerField):
         return "integer"
+    if isinstance(field, serializers.BooleanField):
+        return "boolean"
     if isinstance(field, serializers.CharField):
         return "string"
     return type(field).__name__.replace("Field", "").lower()

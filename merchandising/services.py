@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -214,6 +217,94 @@ def collection_sort_request(*, tenant: Tenant, collection_id: int) -> Collection
     return collection
 
 
+@dataclass(frozen=True)
+class SortPlan:
+    """A recipe sort computed but not written: what ``sort_collection`` with ``dry_run`` shows."""
+
+    collection: Collection
+    recipe: Recipe
+    current: list[int]  # internal product ids, current order
+    new: list[int]  # internal product ids, proposed order
+    scores: dict[int, sorting.Scored]
+    boosts: dict[int, int]
+    moved: list[int]
+    plan_id: str
+
+
+def _plan_id(collection: Collection, fingerprint: str) -> str:
+    """Bound to the shop, the collection and the fingerprint of the data; signed, so never forged."""
+    message = f"{collection.tenant_id}:{collection.pk}:{fingerprint}".encode()
+    key = hashlib.sha256(b"merchandising.sort-plan:" + settings.SECRET_KEY.encode()).digest()
+    return "plan_" + hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+
+def _sort_plan(collection: Collection) -> SortPlan:
+    if collection.recipe_id is None:
+        raise ValidationFailed(
+            "The collection needs a recipe assigned before a sort can be previewed",
+            errors={"collection_id": ["no recipe assigned"]},
+        )
+    recipe = Recipe.objects.get(pk=collection.recipe_id)
+    current, facts = selectors.collection_facts(collection=collection, days=recipe.days)
+    new, scored = sorting.recipe_order(facts, recipe.weights)
+    fingerprint = sorting.plan_fingerprint(
+        recipe_id=recipe.pk, days=recipe.days, weights=recipe.weights, current=current, products=facts, new=new
+    )
+    return SortPlan(
+        collection=collection,
+        recipe=recipe,
+        current=current,
+        new=new,
+        scores={s.product_id: s for s in scored},
+        boosts={f.product_id: f.boost for f in facts},
+        moved=sorting.moved_items(current, new),
+        plan_id=_plan_id(collection, fingerprint),
+    )
+
+
+def collection_sort_preview(*, tenant: Tenant, collection_id: int) -> SortPlan:
+    """The order a recipe sort would write now, with a ``plan_id`` bound to the data it came from.
+
+    Nothing is written. The collection needs a recipe; it need not be enabled (applying does).
+    """
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id)
+    return _sort_plan(collection)
+
+
+@transaction.atomic
+def collection_sort_apply(*, tenant: Tenant, collection_id: int, plan_id: str) -> tuple[Collection, SortRun]:
+    """Write exactly the order previewed as ``plan_id``, now, or refuse if anything it was computed
+    from changed since (membership or order, metrics, boosts, the recipe or its assignment)."""
+    collection = selectors.collection_get(tenant=tenant, collection_id=collection_id, for_update=True)
+    if not collection.enabled or collection.recipe_id is None:
+        raise ValidationFailed(
+            "The collection must be enabled with a recipe assigned before it can be sorted",
+            errors={"collection_id": ["not enabled" if not collection.enabled else "no recipe assigned"]},
+        )
+    plan = _sort_plan(collection)
+    if not hmac.compare_digest(plan.plan_id, plan_id):
+        raise ValidationFailed(
+            "The collection's data changed since this plan was previewed (or the plan_id is not one of this "
+            "collection's); preview again with dry_run",
+            errors={"plan_id": ["stale or unknown plan"]},
+        )
+    if collection.manual_order is None:
+        external = dict(Product.objects.filter(pk__in=plan.current).values_list("pk", "external_id"))
+        collection.manual_order = [external[pk] for pk in plan.current]
+    run = _write_order(
+        collection,
+        current=plan.current,
+        new=plan.new,
+        scores=plan.scores,
+        kind=SortRun.Kind.RECIPE,
+        method=plan.recipe.name,
+        recipe=plan.recipe,
+        plan_id=plan_id,
+    )
+    collection.recipe = plan.recipe
+    return collection, run
+
+
 def _queue_sort(collection: Collection) -> None:
     from merchandising import tasks  # tasks import services
 
@@ -355,6 +446,7 @@ def _write_order(
     kind: str,
     method: str,
     recipe: Recipe | None,
+    plan_id: str = "",
 ) -> SortRun:
     now = timezone.now()
     moved = sorting.moved_items(current, new)
@@ -375,9 +467,12 @@ def _write_order(
         product_count=len(new),
         moves=len(moved),
         moved_products=[external[pk] for pk in moved[:250] if pk in external],
+        message=_explanation(kind=kind, method=method, recipe=recipe, new=new, moves=len(moved), scores=scores)
+        + (f" Applied from the previewed plan {plan_id}." if plan_id else ""),
     )
-    if kind == SortRun.Kind.RECIPE:
-        # the recipe sort ends its own claim; a revert leaves the state of any sort under way alone
+    if kind == SortRun.Kind.RECIPE and not (plan_id and collection.sort_state == SortState.RUNNING):
+        # the recipe sort ends its own claim (an applied plan leaves a sort under way its claim);
+        # a revert leaves the state of any sort under way alone
         collection.sort_state = SortState.IDLE
         collection.sort_error = ""
     collection.last_sorted_at = now
@@ -396,6 +491,38 @@ def _write_order(
         ]
     )
     return run
+
+
+REVERT_MEANINGS = {
+    "manual": "the order the merchant had before Dynasort first sorted it (products added since follow)",
+    "best-selling": "most units sold of all time first",
+    "alpha-asc": "title A to Z",
+    "alpha-desc": "title Z to A",
+    "price-asc": "lowest price first",
+    "price-desc": "highest price first",
+    "created-desc": "newest first",
+    "created-asc": "oldest first",
+}
+
+
+def _explanation(
+    *, kind: str, method: str, recipe: Recipe | None, new: list[int], moves: int, scores: dict | None
+) -> str:
+    """Why the collection is in the order a sort wrote, in words (kept on the sort run)."""
+    moved = f"{moves} of {len(new)} products moved (fewest moves)."
+    if kind != SortRun.Kind.RECIPE or recipe is None:
+        return f"Reverted to {method}: {REVERT_MEANINGS.get(method, method)}. {moved}"
+    weights = ", ".join(f"{k} {v:g}" for k, v in recipe.weights.items() if v > 0) or "no weights"
+    window = "all time" if recipe.days == "all" else f"the last {recipe.days} days"
+    boosted = sum(1 for s in (scores or {}).values() if round(s.score - sum(s.points.values()), 4) != 0)
+    sold_out = sum(1 for s in (scores or {}).values() if s.sold_out)
+    return (
+        f"Sorted by recipe '{recipe.name}' (id {recipe.pk}; weights {weights}; sales window {window}). "
+        "Each product's score is 100 x the weighted mean of its percentile rank in the collection on each "
+        "metric (newness: most recent first), plus its boost; the points per metric are each product's "
+        f"score_details. Highest score first, sold-out products last ({sold_out}), ties newest first. "
+        f"{boosted} product(s) carry a boost. {moved}"
+    )
 
 
 def _store_positions(collection: Collection, position: dict[int, int], scores: dict | None) -> None:

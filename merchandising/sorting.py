@@ -17,6 +17,7 @@ sold-out products after them in the same order.
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -171,3 +172,33 @@ def iter_changes(current: Sequence[int], new: Iterable[int]) -> list[tuple[int, 
     """(product id, old position, new position) of every product whose position changed."""
     old = {pid: i for i, pid in enumerate(current)}
     return [(pid, old.get(pid, -1), i) for i, pid in enumerate(new) if old.get(pid, -1) != i]
+
+
+def plan_fingerprint(
+    *,
+    recipe_id: int,
+    days: str,
+    weights: dict[str, float],
+    current: Sequence[int],
+    products: Sequence[ProductFacts],
+    new: Sequence[int],
+) -> str:
+    """SHA-256 of everything a recipe sort's order is computed from, and of the order itself.
+
+    Two previews agree exactly when the recipe, the membership and its current order, every
+    product's metric values, boost and sold-out state, and the proposed order are the same. Ages are
+    taken as creation times (``created_at``) so the fingerprint does not drift with the clock.
+    """
+    h = hashlib.sha256()
+
+    def put(value: object) -> None:
+        h.update(repr(value).encode())
+        h.update(b"\x1f")
+
+    put((recipe_id, days, sorted((k, float(v)) for k, v in weights.items())))
+    put(tuple(current))
+    for p in sorted(products, key=lambda f: f.product_id):
+        metrics = tuple(sorted((k, v) for k, v in p.metrics.items() if k != "newness"))
+        put((p.product_id, p.created_at.timestamp(), p.sold_out, p.boost, metrics))
+    put(tuple(new))
+    return h.hexdigest()

@@ -182,3 +182,21 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
 
 
 _LEAN = {ShopifyProductSerializer: sync_validation.product, ShopifyOrderSerializer: sync_validation.order}
+
+
+class CategorySuggestionOutputSerializer(serializers.Serializer):
+    full_external_id = serializers.CharField()
+    category_external_id = serializers.IntegerField()
+    name = serializers.CharField()
+    score = serializers.FloatField(help_text="probability-like, 0 to 1")
+
+
+class ProductCategorySuggestionsOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(help_text="the shop's product id")
+    assigned = serializers.CharField(allow_null=True, help_text="full_external_id of the product's category")
+    source = serializers.ChoiceField(choices=["merchant", "suggested"], allow_null=True)
+    suggestions = CategorySuggestionOutputSerializer(many=True, help_text="best first, up to five")
+
+
+class CategorySuggestionsRefreshOutputSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="products without a merchant-set category queued for suggestions")

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from apikeys.api.views import PlatformAPIView
 from apikeys.permissions import Permission
-from catalog import sync
+from catalog import category_suggestions, sync
 from catalog.api import platform_serializers as ps
 
 
@@ -46,3 +46,27 @@ class OrderSyncView(PlatformAPIView):
         items = ps.envelope_items(ps.OrderSyncInputSerializer, request.data, "orders")
         checked = ps.validate_each(ps.ShopifyOrderSerializer, items)
         return Response(_result(checked, lambda items: sync.orders_sync(tenant=self.tenant, items=items)))
+
+
+class ProductCategorySuggestionsView(PlatformAPIView):
+    @extend_schema(
+        operation_id="product_category_suggestions",
+        responses={200: ps.ProductCategorySuggestionsOutputSerializer},
+        description="A product's category (and who set it) and its best leaf categories, best first, up to five.",
+    )
+    def get(self, request, id: int):
+        return Response(category_suggestions.product_suggestions(tenant=self.tenant, external_id=id))
+
+
+class CategorySuggestionsRefreshView(PlatformAPIView):
+    method_permissions = {"POST": Permission.WRITE}
+
+    @extend_schema(
+        operation_id="category_suggestions_refresh",
+        request=None,
+        responses={202: ps.CategorySuggestionsRefreshOutputSerializer},
+        description="Queue fresh category suggestions for every product without a merchant-set category.",
+    )
+    def post(self, request):
+        queued = category_suggestions.category_suggestions_refresh(tenant=self.tenant)
+        return Response({"queued": queued}, status=202)

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from merchandising.api.platform_views import CollectionSyncView, ConnectorPromptView
+from merchandising.api.platform_views import CollectionSyncView, ConnectorPromptView, ConnectorToolsView
 
 urlpatterns = [
     path("collections", CollectionSyncView.as_view(), name="platform-collections"),
     path("connector/prompt", ConnectorPromptView.as_view(), name="platform-connector-prompt"),
+    path("connector/tools", ConnectorToolsView.as_view(), name="platform-connector-tools"),
 ]

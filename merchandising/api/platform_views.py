@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +16,10 @@ from merchandising.api.serializers import (
     CollectionSyncItem,
     CollectionSyncOutput,
     PromptOutput,
+    ToolsExportOutput,
+    ToolsExportParams,
 )
+from merchandising.assistant import tools
 
 
 class CollectionSyncView(PlatformAPIView):
@@ -55,3 +59,26 @@ class ConnectorPromptView(PlatformAPIView):
         base_url = request.build_absolute_uri("/").rstrip("/")
         text = prompt.build_prompt(tenant=self.tenant, base_url=base_url)
         return Response({"prompt": text, "endpoint": base_url + prompt.API_PATH, "store_url": self.tenant.store_url})
+
+
+class _JsonOnly(DefaultContentNegotiation):
+    """Always JSON: ``?format=`` names the export here, not a DRF renderer (URL_FORMAT_OVERRIDE)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ConnectorToolsView(PlatformAPIView):
+    """``GET /api/platform/v1/connector/tools?format=openai|anthropic``: the 16 Dynasort actions as
+    function-calling tools, generated from the action registry like the MCP server's."""
+
+    content_negotiation_class = _JsonOnly
+
+    @extend_schema(operation_id="connector_tools", parameters=[ToolsExportParams], responses=ToolsExportOutput)
+    def get(self, request: Request) -> Response:
+        params = ToolsExportParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        fmt = params.validated_data["format"]
+        return Response(
+            {"format": fmt, "endpoint": request.build_absolute_uri(prompt.API_PATH), "tools": tools.EXPORTS[fmt]()}
+        )

@@ -58,6 +58,7 @@ class CollectionProductOut(S.Serializer):
 
 class CollectionDetailOut(CollectionOut):
     last_sort = _n(SortRunOut())
+    last_sort_explanation = _n(S.CharField(help_text="platform extension: how the last sort ordered the products"))
     offset = S.IntegerField()
     limit = S.IntegerField()
     has_more = S.BooleanField(help_text="more products after these: call again with offset=next_offset")
@@ -94,11 +95,37 @@ class BulkAssignOut(S.Serializer):
     collections = AssignedOut(many=True)
 
 
+class PreviewProductOut(S.Serializer):
+    product_id = S.IntegerField()
+    title = S.CharField()
+    position = S.IntegerField(help_text="proposed position, 0 first")
+    current_position = _n(S.IntegerField())
+    score = S.FloatField()
+    score_details = S.DictField(child=S.FloatField(), help_text="points each recipe metric gave")
+    boost = S.IntegerField()
+    sold_out = S.BooleanField()
+
+
+class PreviewRecipeOut(RecipeRefOut):
+    days = S.CharField(required=False)
+    weights = S.DictField(child=S.FloatField(), required=False)
+
+
 class SortQueuedOut(S.Serializer):
+    """``sort_collection``: queued (the vendor's answer), or with the platform extensions a preview
+    (``dry_run``) or an applied plan (``plan_id``); the extension fields appear only then."""
+
     collection_id = S.IntegerField()
-    status = S.CharField()
-    recipe = RecipeRefOut()
-    queued_at = _n(S.DateTimeField())
+    status = S.ChoiceField(choices=["queued", "preview", "applied"])
+    recipe = PreviewRecipeOut(help_text="id and name; a preview adds days and weights")
+    queued_at = _n(S.DateTimeField(required=False, help_text="queued sorts; null when a plan was applied"))
+    enabled = S.BooleanField(required=False, help_text="preview only")
+    plan_id = S.CharField(required=False, help_text="preview and applied only")
+    sorted_at = S.DateTimeField(required=False, help_text="applied only")
+    product_count = S.IntegerField(required=False, help_text="preview and applied only")
+    moves = S.IntegerField(required=False, help_text="products that move (fewest moves); preview and applied only")
+    moved_product_ids = S.ListField(child=S.IntegerField(), required=False, help_text="first 250")
+    products = PreviewProductOut(many=True, required=False, help_text="preview only: the first 250 positions")
 
 
 class RevertedOut(S.Serializer):

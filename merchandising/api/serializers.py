@@ -85,6 +85,43 @@ class GetCollectionParams(CollectionIdParams):
     )
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false ("true", 1 and "yes" are refused)."""
+
+    default_error_messages = {"invalid": "A JSON boolean (true or false) is required."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+PLAN_ID_LENGTH = 45  # "plan_" and 40 hex digits
+
+
+class SortCollectionParams(CollectionIdParams):
+    """``sort_collection``: the vendor's collection_id plus two optional platform extensions."""
+
+    dry_run = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Platform extension: true previews the sort and changes nothing (proposed order, each product's "
+        "score by metric and boost, how many products move, a plan_id)",
+    )
+    plan_id = serializers.RegexField(
+        r"^plan_[0-9a-f]{40}$",
+        required=False,
+        max_length=PLAN_ID_LENGTH,
+        help_text="Platform extension: apply exactly the order a dry_run previewed, now; refused (invalid_params) "
+        "if the collection's data changed since",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("dry_run") and "plan_id" in attrs:
+            raise serializers.ValidationError({"plan_id": ["plan_id applies a preview; send it without dry_run"]})
+        return attrs
+
+
 class UpdateCollectionParams(CollectionIdParams):
     metrics_id = _id_field(help_text="Recipe ID to assign (use list_recipes to find IDs)")
     revert_sorting = StrictChoiceField(
@@ -140,12 +177,16 @@ class OptionRuleParams(serializers.Serializer):
     )
     days = DaysField(required=False, default="30", help_text="7, 30 (default), 60, 90, 365 or all")
     csv_pattern = serializers.CharField(
-        required=False, max_length=5000, help_text='Custom order for comma_separated (e.g. "Red,Blue,Green")'
+        required=False,
+        max_length=5000,
+        help_text='Custom order for comma_separated (e.g. "Red,Blue,Green"); required with comma_separated, '
+        "refused with any other sort_type",
     )
     common_size = StrictChoiceField(
         choices=SizeSystem.values,
         required=False,
-        help_text="Size system for common_sizes (e.g. us_apparel); detected from the values when not given",
+        help_text="Size system for common_sizes (e.g. us_apparel); detected from the values when not given; "
+        "refused with any other sort_type",
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -200,3 +241,19 @@ class PromptOutput(serializers.Serializer):
     prompt = serializers.CharField()
     endpoint = serializers.CharField()
     store_url = serializers.CharField()
+
+
+class ToolsExportParams(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["openai", "anthropic"],
+        required=False,
+        default="openai",
+        help_text="openai (the default): Chat Completions tools (strict only where every parameter is required); "
+        "anthropic: Messages API tools",
+    )
+
+
+class ToolsExportOutput(serializers.Serializer):
+    format = serializers.CharField()
+    endpoint = serializers.CharField(help_text="where to send each call: POST with {action, ...arguments}")
+    tools = serializers.ListField(child=serializers.DictField())

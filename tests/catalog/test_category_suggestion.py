@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import recommendations
+from catalog import category_suggestions
 from catalog.models import Product
 from tests import factories
 from tests.catalog.conftest import make_category
@@ -58,6 +58,13 @@ PRODUCTS = [
 ]
 
 
+def suggest(*products) -> int:
+    """Suggest for products (of one tenant each call); the number whose category is now a suggested one."""
+    tenant_id = products[0].tenant_id
+    category_suggestions.category_suggestions_compute(tenant_id=tenant_id, product_ids=[p.pk for p in products])
+    return Product.objects.filter(pk__in=[p.pk for p in products], category_source="suggested").count()
+
+
 @pytest.fixture
 def taxonomy(tenant_a):
     leaves, ext = {}, 1
@@ -75,7 +82,7 @@ def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy):
         (factories.product(tenant_a, name=n, description=d, suggested_category_name=s), leaf)
         for n, d, s, leaf in PRODUCTS
     ]
-    recommendations.product_category_suggest(product_ids=[p.pk for p, _ in products])
+    suggest(*(p for p, _ in products))
     correct = assigned = wrong = 0
     for product, leaf in products:
         product.refresh_from_db()
@@ -89,18 +96,18 @@ def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy):
 
 def test_assigned_category_keeps_its_score_and_makes_the_product_ready(tenant_a, taxonomy):
     product = factories.product(tenant_a, name="Trail running shoe", suggested_category_name="running shoes")
-    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 1
+    assert suggest(product) == 1
     product.refresh_from_db()
     assert product.category == taxonomy["Running Shoes"]
-    assert product.category_score >= recommendations.category_threshold()[0]
+    assert product.category_score >= category_suggestions.category_threshold()
     assert product.state == "ready" and product.transitions.get().event == "categorize"
-    assert len(product.category_suggestions) == 3
+    assert len(product.category_suggestions) == 5
 
 
 def test_below_threshold_keeps_suggestions_only(tenant_a, taxonomy, settings):
-    settings.CATALOG_CATEGORY_THRESHOLD = 0.99
+    settings.CATALOG_CATEGORY_THRESHOLD = 1.01  # above any probability
     product = factories.product(tenant_a, name="Trail running shoe")
-    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 0
+    assert suggest(product) == 0
     product.refresh_from_db()
     assert product.category is None and product.state == "new"
     assert product.category_suggestions[0]["full_external_id"] == taxonomy["Running Shoes"].full_external_id
@@ -108,14 +115,14 @@ def test_below_threshold_keeps_suggestions_only(tenant_a, taxonomy, settings):
 
 def test_a_shops_own_category_is_never_overwritten(tenant_a, taxonomy):
     product = factories.product(tenant_a, name="Trail running shoe", category=taxonomy["Plants"])
-    recommendations.product_category_suggest(product_ids=[product.pk])
+    suggest(product)
     product.refresh_from_db()
     assert product.category == taxonomy["Plants"]
 
 
 def test_suggestion_only_uses_the_products_tenant(tenant_a, tenant_b, taxonomy):
     product = factories.product(tenant_b, name="Trail running shoe", suggested_category_name="running shoes")
-    assert recommendations.product_category_suggest(product_ids=[product.pk]) == 0
+    assert suggest(product) == 0  # tenant_b has no categories
     product.refresh_from_db()
     assert product.category is None and product.category_suggestions == []
 

@@ -25,6 +25,7 @@ PAGES = [
     "catalog.md",
     "platform-sync.md",
     "shopify.md",
+    "assistants.md",
 ]
 BASE = "http://127.0.0.1:8000"
 SHIM = "curl() { command curl -w '%{stderr}@@status %{http_code} %{method} %{url_effective}\\n' \"$@\"; }\n"

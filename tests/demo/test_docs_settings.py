@@ -92,7 +92,8 @@ CLAIMS = [
     ("README.md", "the key's own limit (default 1000/hour)", "key_limit"),
     ("docs/merchandising.md", "60 requests per minute per shop", "dynasort_limit"),
     ("docs/catalog.md", "`CATALOG_EMBEDDING_DIM` (256)", "embedding_dim"),
-    ("docs/catalog.md", "`CATALOG_CATEGORY_THRESHOLD` (0.22), `CATALOG_CATEGORY_MARGIN` (0.05)", "category_rule"),
+    ("docs/catalog.md", "`CATALOG_CATEGORY_THRESHOLD` (0.9)", "category_rule"),
+    ("docs/catalog.md", "`CATALOG_EMBEDDING_BACKEND` (`wordllama`;", "embedding_backend"),
 ]
 FACTS = {
     "platform_body": lambda: settings.PLATFORM_MAX_REQUEST_BODY_BYTES == 8 * 1024 * 1024,
@@ -102,9 +103,8 @@ FACTS = {
     "key_limit": lambda: settings.DEFAULT_KEY_RATE_LIMIT == (1000, 3600),
     "dynasort_limit": lambda: settings.MERCHANDISING_RATE_LIMIT == (60, 60),
     "embedding_dim": lambda: env_defaults()["CATALOG_EMBEDDING_DIM"] == 256,
-    "category_rule": lambda: (
-        (env_defaults()["CATALOG_CATEGORY_THRESHOLD"], env_defaults()["CATALOG_CATEGORY_MARGIN"]) == (0.22, 0.05)
-    ),
+    "category_rule": lambda: env_defaults()["CATALOG_CATEGORY_THRESHOLD"] == 0.9,
+    "embedding_backend": lambda: env_defaults()["CATALOG_EMBEDDING_BACKEND"] == "wordllama",
 }
 
 

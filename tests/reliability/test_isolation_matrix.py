@@ -91,7 +91,10 @@ ACTION_CASES: dict[str, list[Case]] = {
         ),
         Case(MISSING, dyn(action="bulk_assign_recipe", collection_ids=["@b_collection"], metrics_id="@recipe_pk")),
     ],
-    "sort_collection": [Case(MISSING, dyn(action="sort_collection", collection_id="@collection"), "connector")],
+    "sort_collection": [
+        Case(MISSING, dyn(action="sort_collection", collection_id="@collection"), "connector"),
+        Case(MISSING, dyn(action="sort_collection", collection_id="@collection", dry_run=True), "connector"),
+    ],
     "revert_collection": [Case(MISSING, dyn(action="revert_collection", collection_id="@collection"))],
     "list_recipes": [Case(READ, dyn(action="list_recipes"), "connector")],
     "list_products": [Case(READ, dyn(action="list_products", limit=250), "connector")],
@@ -222,6 +225,12 @@ MATRIX: dict[tuple[str, str, str], list[Case]] = {
     ("platform", "api/platform/v1/products", "PUT"): [
         Case(UPSERT, req("PUT", "/api/platform/v1/products", PRODUCT_SYNC_BODY))
     ],
+    ("platform", "api/platform/v1/products/<int:id>/category-suggestions", "GET"): [
+        Case(MISSING, req("GET", "/api/platform/v1/products/{product}/category-suggestions"))
+    ],
+    ("platform", "api/platform/v1/catalog/category-suggestions/refresh", "POST"): [
+        Case(UPSERT, req("POST", "/api/platform/v1/catalog/category-suggestions/refresh"))
+    ],
     ("platform", "api/platform/v1/orders", "POST"): [
         Case(
             UPSERT,
@@ -282,6 +291,9 @@ MATRIX: dict[tuple[str, str, str], list[Case]] = {
     ],
     ("platform", "api/platform/v1/connector/prompt", "GET"): [
         Case(READ, req("GET", "/api/platform/v1/connector/prompt"))
+    ],
+    ("platform", "api/platform/v1/connector/tools", "GET"): [
+        Case(READ, req("GET", "/api/platform/v1/connector/tools?format=openai"))
     ],
     ("platform", "api/platform/v1/competitor-prices", "POST"): [
         Case(

@@ -115,6 +115,7 @@ class Command(BaseCommand):
             for surface in SURFACES:
                 self.stdout.write(f"  {surface:<14} {base}/api/docs/{surface}/")
             self.stdout.write(f"Admin {base}/admin/   health {base}/healthz   readiness {base}/readyz")
+            self.stdout.write(f"MCP server for AI assistants {base}/mcp (docs/assistants.md)")
 
 
 def demo_staff_user():

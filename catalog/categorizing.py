@@ -1,0 +1,294 @@
+"""Category suggestion: ranking a shop's leaf categories for a product. NumPy only, no Django import.
+
+Three signals, each a cosine in [-1, 1] per (product, leaf):
+
+* meaning: the product's embedding (any ``embeddings.Embedder``) against each
+  node's embedding of its path and name ("Kitchen & Dining > Coffee Mugs"),
+  the leaf's own score blended with its ancestors' (a mug that looks like
+  "Kitchen & Dining" but not like any one of its leaves still leans there);
+* spelling: character 3- and 4-gram TF-IDF between the product's title and
+  the leaf's path, which catches shared word stems the embedding vocabulary
+  splits badly ("curtain"/"curtains", brand-like compounds);
+* the shop's own assignments (few-shot): when the merchant has put some
+  products into categories, a nearest-neighbour vote over those products and
+  a per-leaf centroid of their vectors. Labels outweigh the zero-shot prior
+  as they accumulate.
+
+A product's hint (``suggested_category_name``: Shopify's product_type) is
+embedded and matched like the title, with more weight: it is the shop's own
+word for the category. Weights are plain constants chosen once for every data
+set, not per file (bench/catalog_quality.py measures them on each).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from catalog.embeddings import clean_text, normalise_rows
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+ANCESTOR_WEIGHT = 0.3  # share of a leaf's meaning score taken from its ancestors (mean)
+CHAR_WEIGHT = 0.3  # spelling against meaning
+HINT_WEIGHT = 0.6  # the product_type hint against the title, when the product has one
+DESCRIPTION_WEIGHT = 0.4  # the description's embedding against the title's
+TEMPERATURE = 20.0  # cosine differences to probabilities: 0.05 apart is e times as likely
+SMOOTH_NEIGHBOURS = 20  # products whose scores a product's scores are averaged with
+CENTROID_WEIGHT = 1.0  # similarity to the centroid of the products leaning to a leaf
+LABEL_BONUS = 1.0  # a merchant's label as a cosine bonus before smoothing
+NEIGHBOURS = 10  # labelled products that vote
+VOTE_SHARPNESS = 4.0  # votes weigh similarity**sharpness: the closest labelled products decide
+LABEL_PRIOR = 100.0  # labelled products at which the shop's labels weigh as much as the zero-shot ranking
+SUGGESTIONS = 5
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A category of the tree: its name, optional description and parent's row (None for a root)."""
+
+    name: str
+    description: str = ""
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class ProductText:
+    title: str
+    brand: str = ""
+    description: str = ""
+    hint: str = ""  # suggested_category_name / product_type
+
+
+def ancestors_of(nodes: Sequence[Node]) -> list[list[int]]:
+    """Each node's ancestors' rows, nearest first (cycles guarded)."""
+    out = []
+    for i in range(len(nodes)):
+        chain, seen, p = [], {i}, nodes[i].parent
+        while p is not None and p not in seen and 0 <= p < len(nodes):
+            chain.append(p)
+            seen.add(p)
+            p = nodes[p].parent
+        out.append(chain)
+    return out
+
+
+def node_texts(nodes: Sequence[Node], ancestors: Sequence[Sequence[int]]) -> list[str]:
+    """A node as text: its path from the root, then its name again and its description."""
+    return [
+        " > ".join([*(nodes[a].name for a in reversed(ancestors[i])), n.name]) + f" {n.name} {n.description}".rstrip()
+        for i, n in enumerate(nodes)
+    ]
+
+
+# ---- character n-gram TF-IDF (sparse, NumPy) -----------------------------------------------------
+
+
+def char_grams(text: str) -> dict[str, float]:
+    """Sublinear counts of the 3- and 4-grams of each word padded with spaces (scikit-learn's ``char_wb``)."""
+    counts: dict[str, float] = {}
+    for word in _WORD.findall(clean_text(text)):
+        padded = f" {word} "
+        for n in (3, 4):
+            for i in range(len(padded) - n + 1):
+                g = padded[i : i + n]
+                counts[g] = counts.get(g, 0.0) + 1.0
+    return {g: 1.0 + math.log(c) for g, c in counts.items()}
+
+
+class CharTfidf:
+    """Character n-gram TF-IDF of a fixed set of documents, searchable by cosine.
+
+    The vocabulary and IDF come from the documents themselves; a query's grams
+    outside the vocabulary still count in its norm (with the highest IDF), so
+    a long query that shares one gram is not mistaken for a close one.
+    """
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        grams = [char_grams(d) for d in documents]
+        vocab: dict[str, int] = {}
+        df: list[int] = []
+        for doc in grams:
+            for g in doc:
+                j = vocab.setdefault(g, len(vocab))
+                if j == len(df):
+                    df.append(0)
+                df[j] += 1
+        n = len(documents)
+        self.vocab = vocab
+        self.idf = np.log((1.0 + n) / (1.0 + np.asarray(df, dtype=np.float64))) + 1.0
+        self.unseen_idf = math.log(1.0 + n) + 1.0
+        self.n = n
+        # postings per gram: (document rows, normalised weights)
+        rows: list[list[int]] = [[] for _ in vocab]
+        vals: list[list[float]] = [[] for _ in vocab]
+        for r, doc in enumerate(grams):
+            weights = {vocab[g]: tf * self.idf[vocab[g]] for g, tf in doc.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for j, w in weights.items():
+                rows[j].append(r)
+                vals[j].append(w / norm)
+        self.rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        self.vals = [np.asarray(v, dtype=np.float64) for v in vals]
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Cosine of each text with every document: (len(texts), n)."""
+        out = np.zeros((len(texts), self.n), dtype=np.float64)
+        for i, text in enumerate(texts):
+            grams = char_grams(text)
+            if not grams:
+                continue
+            norm2 = 0.0
+            row = out[i]
+            for g, tf in grams.items():
+                j = self.vocab.get(g)
+                w = tf * (self.idf[j] if j is not None else self.unseen_idf)
+                norm2 += w * w
+                if j is not None:
+                    row[self.rows[j]] += w * self.vals[j]
+            row /= math.sqrt(norm2)
+        return out
+
+
+# ---- the model ----------------------------------------------------------------------------------
+
+
+def _product_vectors(embed: Embed, products: Sequence[ProductText]) -> tuple[np.ndarray, np.ndarray]:
+    """(text vectors, hint vectors): title+brand blended with the description; the hint alone (zero when none)."""
+    titles = embed([f"{p.title} {p.brand}".strip() for p in products])
+    described = [i for i, p in enumerate(products) if p.description.strip()]
+    if described:
+        desc = embed([clean_text(products[i].description, 300) for i in described])
+        titles = titles.copy()
+        titles[described] = (1 - DESCRIPTION_WEIGHT) * titles[described] + DESCRIPTION_WEIGHT * desc
+    hinted = [i for i, p in enumerate(products) if p.hint.strip()]
+    hints = np.zeros_like(titles)
+    if hinted:
+        hints[hinted] = embed([products[i].hint for i in hinted])
+    return normalise_rows(titles), hints
+
+
+class Categorizer:
+    """Ranks the leaves of one category tree for products, optionally learning from labelled products."""
+
+    def __init__(self, nodes: Sequence[Node], embed: Embed) -> None:
+        self.nodes = list(nodes)
+        self.embed = embed
+        self.ancestors = ancestors_of(self.nodes)
+        has_child = {n.parent for n in self.nodes if n.parent is not None}
+        self.leaves = np.array([i for i in range(len(self.nodes)) if i not in has_child], dtype=np.int64)
+        texts = node_texts(self.nodes, self.ancestors)
+        self.node_vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        self.chars = CharTfidf([texts[i] for i in self.leaves])
+        # leaf x node matrix averaging each leaf's ancestors (identity when a leaf is a root)
+        mix = np.zeros((len(self.leaves), len(self.nodes)), dtype=np.float32)
+        for k, leaf in enumerate(self.leaves):
+            anc = self.ancestors[int(leaf)]
+            mix[k, leaf] = 1 - ANCESTOR_WEIGHT if anc else 1.0
+            for a in anc:
+                mix[k, a] += ANCESTOR_WEIGHT / len(anc)
+        self.mix = mix
+        self.leaf_of = {int(leaf): k for k, leaf in enumerate(self.leaves)}
+
+    def product_vectors(self, products: Sequence[ProductText]) -> np.ndarray:
+        """What labelled and queried products are compared by: the text vectors with the hint blended in."""
+        text, hint = _product_vectors(self.embed, products)
+        has_hint = np.linalg.norm(hint, axis=1) > 0
+        text[has_hint] = (1 - HINT_WEIGHT) * text[has_hint] + HINT_WEIGHT * hint[has_hint]
+        return normalise_rows(text)
+
+    def zero_shot(self, products: Sequence[ProductText], vectors: np.ndarray | None = None) -> np.ndarray:
+        """(len(products), leaves) scores from the tree alone."""
+        vectors = self.product_vectors(products) if vectors is None else vectors
+        meaning = (vectors @ self.node_vectors.T) @ self.mix.T
+        spelling = self.chars.scores([f"{p.title} {p.hint}".strip() for p in products])
+        return (1 - CHAR_WEIGHT) * meaning + CHAR_WEIGHT * spelling
+
+    def rank(
+        self,
+        products: Sequence[ProductText],
+        *,
+        labelled: Sequence[ProductText] = (),
+        labels: Sequence[int] = (),
+        limit: int = SUGGESTIONS,
+    ) -> list[list[tuple[int, float]]]:
+        """Per product, the best ``limit`` leaves as (node row, score in [0, 1]), best first.
+
+        ``labelled``/``labels``: products the shop has put into categories (node
+        rows; labels that are not leaves are ignored). The products ranked together
+        inform each other: a product's scores are smoothed with those of its
+        nearest neighbours (labelled ones count with their label), then each leaf
+        is also compared with the centroid of the products that lean to it.
+        """
+        if not len(self.leaves) or not products:
+            return [[] for _ in products]
+        keep = [i for i, n in enumerate(labels) if int(n) in self.leaf_of]
+        labelled = [labelled[i] for i in keep]
+        label_cols = np.array([self.leaf_of[int(labels[i])] for i in keep], dtype=np.int64)
+        n, m = len(products), len(labelled)
+        vectors = self.product_vectors([*products, *labelled])
+        scores = self.zero_shot([*products, *labelled], vectors)
+        onehot = np.zeros((m, len(self.leaves)))
+        onehot[np.arange(m), label_cols] = 1.0
+        scores[n:] += LABEL_BONUS * onehot
+        scores = _smooth(scores, vectors)
+        # leaf centroids: the products' leanings (softmax), labelled products by their label
+        lean = _softmax(scores)
+        lean[n:] = onehot
+        centroids = normalise_rows((lean.T @ vectors).astype(np.float32))
+        scores = scores + CENTROID_WEIGHT * (vectors @ centroids.T)
+        probs = _softmax(scores[:n])
+        if m:
+            weight = m / (m + LABEL_PRIOR)
+            probs = (1 - weight) * probs + weight * _votes(vectors[:n], vectors[n:], label_cols, len(self.leaves))
+        k = min(limit, len(self.leaves))
+        out = []
+        for row in probs:
+            best = np.argsort(-row, kind="stable")[:k]
+            out.append([(int(self.leaves[j]), float(row[j])) for j in best])
+        return out
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    p = np.exp(TEMPERATURE * (scores - scores.max(axis=1, keepdims=True)))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _smooth(scores: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Each row averaged with its ``SMOOTH_NEIGHBOURS`` nearest rows' (similarity-weighted), half and half."""
+    n = len(vectors)
+    if n < 2:
+        return scores
+    k = min(SMOOTH_NEIGHBOURS, n - 1)
+    out = np.empty_like(scores)
+    for start in range(0, n, 2048):  # bounded memory: a block of similarities at a time
+        block = vectors[start : start + 2048] @ vectors.T
+        block[np.arange(len(block)), np.arange(start, start + len(block))] = -np.inf
+        nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        w = np.clip(np.take_along_axis(block, nearest, axis=1), 0.0, None)
+        w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
+        out[start : start + len(block)] = np.einsum("ik,ikl->il", w, scores[nearest])
+    return (scores + out) / 2
+
+
+def _votes(vectors: np.ndarray, labelled: np.ndarray, cols: np.ndarray, n_leaves: int) -> np.ndarray:
+    """(len(vectors), leaves) votes of the labelled products (rows sum to 1): nearest neighbours and centroids."""
+    sims = vectors @ labelled.T
+    k = min(NEIGHBOURS, len(labelled))
+    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    w = np.clip(np.take_along_axis(sims, nearest, axis=1), 0.0, None) ** VOTE_SHARPNESS
+    votes = np.zeros((len(vectors), n_leaves))
+    np.add.at(votes, (np.repeat(np.arange(len(vectors)), k), cols[nearest].ravel()), w.ravel())
+    totals = votes.sum(axis=1, keepdims=True)
+    votes = np.divide(votes, totals, out=np.zeros_like(votes), where=totals > 0)
+    centroids = np.zeros((n_leaves, vectors.shape[1]), dtype=np.float32)
+    np.add.at(centroids, cols, labelled)
+    has = np.linalg.norm(centroids, axis=1) > 0
+    central = np.where(has, vectors @ normalise_rows(centroids).T, -np.inf)
+    return 0.5 * votes + 0.5 * _softmax(central)
