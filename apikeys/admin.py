@@ -108,7 +108,20 @@ class ApiKeyAdmin(PlatformAdminMedia, admin.ModelAdmin):
             self.message_user(request, f"{exc.message} {exc.errors or ''}", messages.ERROR)
             return
         obj.pk = issued.key.pk
-        self.message_user(request, f"New key (shown once, copy it now): {issued.plaintext}", messages.WARNING)
+        request.issued_keys = [(issued.key, issued.plaintext)]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "issued_keys", None):
+            return self.issued_response(request, request.issued_keys)
+        return super().response_add(request, obj, post_url_continue)
+
+    def issued_response(self, request, issued: list) -> TemplateResponse:
+        """The new keys' plaintext, in this response's body only. Never through ``messages``: its cookie
+        is signed, not encrypted, and its session store would keep the secret in the database."""
+        context = {**self.admin_site.each_context(request), "title": "New API keys (shown once)", "issued": issued}
+        response = TemplateResponse(request, "admin/apikeys/apikey/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def has_delete_permission(self, request, obj=None):
         return False  # keys are revoked, never deleted: the list is the audit trail
@@ -142,19 +155,21 @@ class ApiKeyAdmin(PlatformAdminMedia, admin.ModelAdmin):
         form = RotateForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             grace = form.cleaned_data["grace_seconds"]
+            issued = []
             for key in queryset:
                 try:
-                    issued = services.api_key_rotate(key=key, actor=_actor(request), grace_seconds=grace)
+                    new = services.api_key_rotate(key=key, actor=_actor(request), grace_seconds=grace)
                 except ApiError as exc:
                     self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
                     continue
-                self.message_user(request, f"{key.name}: new key (shown once): {issued.plaintext}", messages.WARNING)
+                issued.append((new.key, new.plaintext))
                 until = timezone.localtime(timezone.now() + timedelta(seconds=grace))
                 self.message_user(
                     request,
                     f"{key}: the old key works until {until:%Y-%m-%d %H:%M %Z}." if grace else f"{key}: revoked now.",
                 )
-            return None
+            # the new plaintexts in this answer's body only, never in the messages cookie
+            return self.issued_response(request, issued) if issued else None
         context = {
             **self.admin_site.each_context(request),
             "title": "Rotate API keys",

@@ -17,7 +17,8 @@ from apikeys.models import ApiKey
 from apikeys.ratelimit import Limit, limiter
 from tenants.models import Tenant
 
-_BEARER = re.compile(r"Bearer ([^\s]+)")
+# RFC 7235: the auth-scheme is case-insensitive ("bearer" and "BEARER" are "Bearer").
+_BEARER = re.compile(r"Bearer +([^\s]+)", re.IGNORECASE)
 
 
 def client_ip(meta: dict) -> str | None:
@@ -34,6 +35,12 @@ def client_ip(meta: dict) -> str | None:
             except ValueError:
                 return remote
     return remote
+
+
+def request_client_ip(request) -> str | None:
+    """``client_ip`` of a Django request: django-axes counts admin login failures per this address
+    (``AXES_CLIENT_IP_CALLABLE``), so the admin and the API agree on who the client is."""
+    return client_ip(request.META)
 
 
 @dataclass(frozen=True)
@@ -100,9 +107,10 @@ def _check_active(key: ApiKey) -> None:
         raise AuthenticationFailed("API key expired")
 
 
-def _count_failure(ip: str | None) -> None:
+def count_failure(ip: str | None) -> None:
     """Failed authentications are limited per client address (AUTH_FAILURE_RATE_LIMIT): past the
-    limit the answer is 429 instead of 401. Only failures are counted, so this costs a valid request
+    limit the answer is 429 instead of 401 (or instead of the 403 of a key refused by its kind, IP
+    allowlist or plan: ``apikeys.views``). Only failures are counted, so this costs a valid request
     nothing; keys carry 256 random bits, so the point is to cap floods of failing lookups and tell a
     misconfigured or hostile client to back off, not to make guessing harder."""
     limit, window = settings.AUTH_FAILURE_RATE_LIMIT
@@ -126,7 +134,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             request.key_digest = digest_from_header(request.META.get("HTTP_AUTHORIZATION"))
             key, request.key_generation = key_for_digest(request.key_digest, fresh=fresh, generation=generation)
         except AuthenticationFailed:
-            _count_failure(client_ip(request.META))
+            count_failure(client_ip(request.META))
             raise
         return KeyPrincipal(key), key
 

@@ -3,6 +3,7 @@ import ipaddress
 from django import forms
 
 from apikeys.models import ApiKey
+from apikeys.permissions import CONNECTOR_PERMISSIONS
 from apikeys.services import MAX_GRACE
 from apikeys.tokens import KeyKind
 from config.admin_display import LinesField
@@ -61,7 +62,8 @@ class ApiKeyCreateForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("kind") == KeyKind.CONNECTOR:
-            data["permission"] = "admin"
+            if data.get("permission") not in CONNECTOR_PERMISSIONS:
+                self.add_error("permission", "A connector key is read (recommended first) or write.")
             tenant = data.get("tenant")
             if (
                 tenant

@@ -7,9 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from apikeys.permissions import Permission
+from apikeys.permissions import CONNECTOR_PERMISSIONS, Permission
 from apikeys.tokens import KeyKind
 from tenants.models import Tenant, TenantQuerySet
+
+
+def normalise_ip_entry(entry: str) -> str:
+    """An allowlist entry as it is stored and matched: an IPv4-mapped IPv6 address or range
+    (``::ffff:10.1.2.3``, ``::ffff:10.0.0.0/104``) is the IPv4 one it maps (client addresses are
+    compared as IPv4 too), so it matches; anything else is kept as written."""
+    network = ipaddress.ip_network(str(entry), strict=False)
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is None or network.prefixlen < 96:
+        return str(entry)
+    return str(ipaddress.ip_network((mapped, network.prefixlen - 96), strict=False))
 
 
 def validate_ip_allowlist(value: object) -> None:
@@ -25,7 +36,9 @@ def validate_ip_allowlist(value: object) -> None:
 class ApiKey(models.Model):
     """An API key of a tenant. Only the SHA-256 of the plaintext is stored.
 
-    A key is active while ``revoked_at`` is empty or in the future (a rotation
+    A connector key (``dyn_sk_``) serves the Dynasort connector only (each surface says which kinds it
+    accepts: ``apikeys.surfaces``) and is ``read`` or ``write``; a shop has at most one active, whatever
+    its permission (the vendor's rule). A key is active while ``revoked_at`` is empty or in the future (a rotation
     with a grace period) and ``expires_at`` is empty or in the future.
     """
 
@@ -50,6 +63,15 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True, help_text="user or key that created it")
+    created_by_key = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_keys",
+        editable=False,
+        help_text="the key that created this one through the keys API (none: the admin or the command line)",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.CharField(max_length=150, blank=True)
     revoke_reason = models.CharField(max_length=255, blank=True)
@@ -71,9 +93,12 @@ class ApiKey(models.Model):
             models.CheckConstraint(
                 condition=models.Q(permission__in=[p.value for p in Permission]), name="apikey_permission_valid"
             ),
+            # A connector key runs Dynasort actions only: ``read`` (the five read actions) or ``write`` (all).
             models.CheckConstraint(
-                condition=~models.Q(kind=KeyKind.CONNECTOR) | models.Q(permission=Permission.ADMIN),
-                name="connector_keys_are_admin",
+                condition=~models.Q(kind=KeyKind.CONNECTOR)
+                | models.Q(permission__in=[p.value for p in CONNECTOR_PERMISSIONS]),
+                name="connector_keys_read_or_write",
+                violation_error_message="A connector key's permission is read or write.",
             ),
         ]
 
@@ -108,7 +133,8 @@ class ApiKey(models.Model):
             return False
         if ip.version == 6 and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
-        return any(ip in ipaddress.ip_network(str(net), strict=False) for net in self.allowed_ips)
+        # entries stored before they were normalised on write are normalised here too
+        return any(ip in ipaddress.ip_network(normalise_ip_entry(net), strict=False) for net in self.allowed_ips)
 
 
 class ApiKeyEvent(models.Model):

@@ -11,6 +11,10 @@ class Permission(StrEnum):
     ADMIN = "admin"
 
 
+# What a connector key may hold: the Dynasort actions are read or write; key management is no
+# connector business (it needs an ``sk_live_`` admin key on the platform surface).
+CONNECTOR_PERMISSIONS = (Permission.READ, Permission.WRITE)
+
 _RANK = {Permission.READ: 1, Permission.WRITE: 2, Permission.ADMIN: 3}
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from apikeys import tokens, usage
 from apikeys.exceptions import Conflict, ValidationFailed
-from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour
-from apikeys.permissions import Permission
+from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour, normalise_ip_entry
+from apikeys.permissions import CONNECTOR_PERMISSIONS, Permission
 from apikeys.tokens import KeyKind
 from tenants.models import Tenant
 
@@ -38,6 +38,8 @@ def _validate(key: ApiKey) -> None:
         key.full_clean(exclude=["key_hash", "prefix", "last_four", "tenant"])
     except ValidationError as exc:
         raise ValidationFailed("Invalid API key settings", errors=exc.message_dict) from exc
+    # IPv4-mapped entries (::ffff:10.1.2.3) are stored as the IPv4 address they map, so they match
+    key.allowed_ips = [normalise_ip_entry(entry) for entry in key.allowed_ips]
 
 
 @transaction.atomic
@@ -52,12 +54,19 @@ def api_key_create(
     rate_limit: int = 1000,
     rate_limit_window: int = 3600,
     actor: str = "",
+    created_by_key: ApiKey | None = None,
     seed: bytes | None = None,
 ) -> IssuedKey:
-    """Issue a new key. Connector keys are always ``admin``, and a shop has at most one active."""
+    """Issue a new key. A connector key is ``read`` or ``write`` (what it may do with the Dynasort
+    actions), and a shop has at most one active, whatever its permission. ``created_by_key`` is the key
+    that asked (keys API), listed when that key is revoked."""
     kind = KeyKind(kind)
     if kind == KeyKind.CONNECTOR:
-        permission = Permission.ADMIN
+        if permission not in CONNECTOR_PERMISSIONS:
+            raise ValidationFailed(
+                "Invalid API key settings",
+                errors={"permission": ["A connector key is read or write (admin is for sk_live_ keys)."]},
+            )
         if ApiKey.objects.for_tenant(tenant).filter(kind=KeyKind.CONNECTOR, revoked_at__isnull=True).exists():
             raise Conflict("This shop has an active connector key already; revoke it first.")
     if expires_at is not None and expires_at <= timezone.now():
@@ -77,6 +86,7 @@ def api_key_create(
         prefix=prefix,
         last_four=last_four,
         created_by=actor,
+        created_by_key=created_by_key,
     )
     _validate(key)
     try:
@@ -90,7 +100,11 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: str = "", reason: str = "", at: datetime | None = None) -> ApiKey:
-    """Revoke a key now (or at ``at``, for a rotation grace period). Revoking twice changes nothing."""
+    """Revoke a key now (or at ``at``, for a rotation grace period). Revoking twice changes nothing.
+
+    The audit entry lists the keys this key created (keys API), with their state now, so whoever
+    revokes a leaked key sees what else to revoke; they are not revoked with it (they may be in use).
+    """
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     when = at or now
@@ -100,14 +114,20 @@ def api_key_revoke(*, key: ApiKey, actor: str = "", reason: str = "", at: dateti
     key.revoked_by = actor
     key.revoke_reason = reason[:255]
     key.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-    _event(key, ApiKeyEvent.Type.REVOKED, actor, reason=reason, effective_at=when.isoformat())
+    created = [
+        {"id": k.pk, "key": f"{k.prefix}…{k.last_four}", "name": k.name, "permission": k.permission, "status": k.status}
+        for k in ApiKey.objects.filter(created_by_key=key).order_by("id")
+    ]
+    _event(key, ApiKeyEvent.Type.REVOKED, actor, reason=reason, effective_at=when.isoformat(), created_keys=created)
     return key
 
 
 @transaction.atomic
-def api_key_rotate(*, key: ApiKey, actor: str = "", grace_seconds: int = 0) -> IssuedKey:
+def api_key_rotate(
+    *, key: ApiKey, actor: str = "", grace_seconds: int = 0, created_by_key: ApiKey | None = None
+) -> IssuedKey:
     """Revoke ``key`` (at once, or after a grace period of at most 24 hours) and issue a new key with
-    the same settings and lineage, so usage history continues."""
+    the same settings and lineage, so usage history continues. ``created_by_key``: as in create."""
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if not key.is_active() or (key.revoked_at is not None):
         raise Conflict("Only an active key that is not already being rotated can be rotated.")
@@ -132,6 +152,7 @@ def api_key_rotate(*, key: ApiKey, actor: str = "", grace_seconds: int = 0) -> I
         prefix=prefix,
         last_four=last_four,
         created_by=actor,
+        created_by_key=created_by_key,
     )
     _event(key, ApiKeyEvent.Type.ROTATED, actor, new_key_id=new.pk, grace_seconds=grace_seconds)
     _event(new, ApiKeyEvent.Type.CREATED, actor, rotated_from=key.pk)
@@ -143,7 +164,7 @@ _UPDATABLE = {"name", "permission", "allowed_ips", "expires_at", "rate_limit", "
 
 @transaction.atomic
 def api_key_update(*, key: ApiKey, actor: str = "", **changes: Any) -> ApiKey:
-    """Change a key's settings (not its secret). Connector keys stay ``admin``."""
+    """Change a key's settings (not its secret). A connector key stays ``read`` or ``write``."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise ValidationFailed("Unknown fields", errors={f: ["cannot be changed"] for f in sorted(unknown)})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apikeys.exceptions import ApiError, ErrorKind
+from apikeys.tokens import KeyKind
 from tenants.plans import Surface
 
 K = ErrorKind
@@ -122,9 +123,20 @@ class SurfaceSpec:
     reset_format: str  # "unix" or "iso"
     rate_scope: str  # "tenant" (one bucket for all keys of a shop) or "key"
     unauthorized_message: str
+    # The key kinds it accepts. A connector key (dyn_sk_) is the one shops paste into AI assistants:
+    # it serves the Dynasort connector only, never the other surfaces or key management.
+    key_kinds: frozenset[KeyKind] = frozenset({KeyKind.STANDARD})
 
 
-MERCHANDISING = SurfaceSpec(Surface.MERCHANDISING, "/api/v1", _dynasort, "unix", "tenant", "Invalid or missing API key")
+MERCHANDISING = SurfaceSpec(
+    Surface.MERCHANDISING,
+    "/api/v1",
+    _dynasort,
+    "unix",
+    "tenant",
+    "Invalid or missing API key",
+    key_kinds=frozenset({KeyKind.CONNECTOR, KeyKind.STANDARD}),
+)
 CATALOG = SurfaceSpec(Surface.CATALOG, "/api/v3", _sortillus, "unix", "key", "Invalid access token")
 PRICING = SurfaceSpec(Surface.PRICING, "/api/external/v1", _shopisync, "iso", "key", "Invalid or expired API key")
 PLATFORM = SurfaceSpec(Surface.PLATFORM, "/api/platform/v1", _shopisync, "unix", "key", "Invalid or expired API key")

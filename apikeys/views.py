@@ -14,12 +14,13 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apikeys import idempotency, keycache, usage
-from apikeys.auth import ApiKeyAuthentication, client_ip
+from apikeys.auth import ApiKeyAuthentication, client_ip, count_failure
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.models import ApiKey
 from apikeys.permissions import Permission, permission_allows
 from apikeys.ratelimit import Decision, Limit, limiter
 from apikeys.surfaces import SurfaceSpec
+from apikeys.tokens import KeyKind
 from tenants.models import Tenant
 from tenants.plans import plan_allows
 
@@ -50,12 +51,18 @@ def rate_limit_headers(spec: SurfaceSpec, decision: Decision, window: int) -> di
     }
 
 
+class AccessRefused(ApiError):
+    """A key refused before its rate limit is counted: wrong kind for the surface, IP allowlist or plan."""
+
+
 class SurfaceAPIView(APIView):
     """Authenticate the key, check IP allowlist, plan, rate limit and permission, then run the view.
 
-    Order matters: a key outside its allowlist or plan learns nothing and
-    consumes nothing; the rate limit is counted before the permission check so
-    refused permission probes are limited too.
+    Order matters: a key of a kind the surface does not serve, or outside its
+    allowlist or plan, learns nothing and consumes nothing of its rate limit
+    (but counts as a failure of its client address, as a wrong key does); the
+    rate limit is counted before the permission check so refused permission
+    probes are limited too.
     """
 
     surface: SurfaceSpec
@@ -64,6 +71,8 @@ class SurfaceAPIView(APIView):
     throttle_classes: list = []
     # The permission each HTTP method needs; anything else needs ``write``.
     method_permissions: dict[str, Permission] = {m: Permission.READ for m in _READ_METHODS}
+    # The key kinds this view accepts; None: the surface's (``SurfaceSpec.key_kinds``).
+    key_kinds: frozenset[KeyKind] | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -76,13 +85,19 @@ class SurfaceAPIView(APIView):
         key: ApiKey = request.auth  # runs ApiKeyAuthentication; raises AuthenticationFailed
         request.client_ip = client_ip(request.META)
         try:
-            self.check_access(request, key)
-        except ApiError:
-            if getattr(request, "key_generation", None) is None:
-                raise
-            # a refusal is never taken from the key cache: the allowlist or plan may have changed since
-            key = self.reauthenticate(request, keycache.generation())
-        self.check_rate_limit(request, key)
+            try:
+                self.check_access(request, key)
+            except AccessRefused:
+                if getattr(request, "key_generation", None) is None:
+                    raise
+                # a refusal is never taken from the key cache: the allowlist or plan may have changed since
+                key = self.reauthenticate(request, keycache.generation())
+            self.check_rate_limit(request, key)
+        except AccessRefused:
+            # Counted once per request, like a wrong key: a flood of refused requests (each costs a Redis
+            # and a database round trip) turns into 429s for its client address.
+            count_failure(request.client_ip)
+            raise
         self.require_permission(request, self.permission_for(request))
         # last: a refused request claims no Idempotency-Key (it may be sent again once allowed)
         request.idempotency_claim = idempotency.begin(
@@ -95,10 +110,17 @@ class SurfaceAPIView(APIView):
 
     def check_access(self, request: Request, key: ApiKey) -> None:
         request.api_key = key
+        kinds = self.key_kinds if self.key_kinds is not None else self.surface.key_kinds
+        if key.kind not in kinds:
+            if key.kind == KeyKind.CONNECTOR:
+                message = "A connector key (dyn_sk_) serves the Dynasort connector only; use an sk_live_ key here"
+            else:
+                message = f"A {key.kind} key is not accepted here"
+            raise AccessRefused(ErrorKind.PERMISSION, message)
         if not key.ip_allowed(request.client_ip):
-            raise ApiError(ErrorKind.IP_NOT_ALLOWED, "Request from an IP address not on the key's allowlist")
+            raise AccessRefused(ErrorKind.IP_NOT_ALLOWED, "Request from an IP address not on the key's allowlist")
         if not plan_allows(key.tenant.plan, self.surface.surface):
-            raise ApiError(ErrorKind.PLAN, f"The shop's plan ({key.tenant.plan}) does not include API access here")
+            raise AccessRefused(ErrorKind.PLAN, f"The shop's plan ({key.tenant.plan}) does not include API access here")
 
     def permission_for(self, request: Request) -> Permission:
         return self.method_permissions.get(request.method, Permission.WRITE)

@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL and refuses to start without them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "catalog",
     "merchandising",
     "pricing",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -60,7 +62,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into its 429 answer
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin login throttling (django-axes): failed logins are counted per client address and per
+# username (either reaching the limit locks the login out for the cool-off, answered 429); a
+# successful login resets them. The client address is the API's (TRUSTED_PROXY_COUNT).
+AUTHENTICATION_BACKENDS = [
+    "config.login_throttle.LoginThrottleBackend",  # django-axes, tolerant of a missing request
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env("ADMIN_LOGIN_FAILURE_LIMIT", 5, cast=int)
+AXES_COOLOFF_TIME = timedelta(minutes=env("ADMIN_LOGIN_COOLOFF_MINUTES", 15, cast=int))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apikeys.auth.request_client_ip"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -99,11 +118,18 @@ REDIS_URL = env("REDIS_URL", None, required=PRODUCTION)
 # Seconds a Redis call may take before the platform treats Redis as down.
 REDIS_TIMEOUT = env("REDIS_TIMEOUT", 0.25, cast=float)
 
+# Prefix of the platform's own Redis keys (rate limits, key-cache generation, usage counters, the
+# Django cache below), so deployments sharing a Redis can be told apart. Celery's broker keys (the
+# CELERY_QUEUE list, kombu's bindings and unacked sets) are not prefixed: give each deployment its
+# own Redis database or CELERY_QUEUE (README "Configuration").
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "plat")
+
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             # a hung Redis must not hold a request (redis-py waits forever by default)
             "OPTIONS": {"socket_timeout": REDIS_TIMEOUT * 4, "socket_connect_timeout": REDIS_TIMEOUT * 4},
         }
@@ -251,17 +277,17 @@ API_KEY_CACHE_SECONDS = env("API_KEY_CACHE_SECONDS", 10.0, cast=float)
 # often (apikeys/usage.py); 0 writes on every request.
 USAGE_BUFFER_SECONDS = env("USAGE_BUFFER_SECONDS", 0.5, cast=float)
 
-# Prefix for every Redis key the platform writes (so tests and tenants of a
-# shared Redis can be told apart).
-REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "plat")
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "celery.app.trace": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts; not the per-attempt housekeeping lines
+    },
 }
 
 if PRODUCTION:

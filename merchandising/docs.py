@@ -82,7 +82,8 @@ run `list_recipes` and `list_products` for the real ones).
 ## Authentication, permissions, limits
 
 - `Authorization: Bearer <key>`: the shop's `dyn_sk_` connector key or any other key of the shop.
-  Read-only actions (`list_*`, `get_*`) need `read`; the others need `write` (connector keys are admin).
+  Read-only actions (`list_*`, `get_*`) need `read`; the others need `write`. A connector key is
+  `read` (an assistant can look, not change: start with one) or `write`, and serves this connector only.
 - 60 requests per minute per shop, all its keys together. Every answer carries `X-RateLimit-Limit`,
   `X-RateLimit-Remaining` and `X-RateLimit-Reset` (a Unix timestamp); over the limit: HTTP 429
   `rate_limited` with `Retry-After`.

@@ -85,7 +85,7 @@ def _keys(make_key, tenant) -> Keys:
         read=make_key(tenant, "read"),
         write=make_key(tenant, "write"),
         admin=make_key(tenant, "admin"),
-        connector=make_key(tenant, "admin", kind=KeyKind.CONNECTOR),
+        connector=make_key(tenant, "write", kind=KeyKind.CONNECTOR),
     )
 
 

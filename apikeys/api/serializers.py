@@ -4,6 +4,7 @@ import ipaddress
 
 from rest_framework import serializers
 
+from apikeys.fields import StrictCharField, StrictSerializer
 from apikeys.models import ApiKey
 from apikeys.permissions import Permission
 from apikeys.tokens import KeyKind
@@ -29,6 +30,7 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
             "lineage_id",
             "created_at",
             "created_by",
+            "created_by_key",
             "revoked_at",
             "revoked_by",
             "revoke_reason",
@@ -59,22 +61,40 @@ class _IpListField(serializers.ListField):
         return values
 
 
-class ApiKeyCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    permission = serializers.ChoiceField(choices=[p.value for p in Permission], default=Permission.READ)
+class _StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no string ("10"), no fraction (10.5 or 10.0), no boolean."""
+
+    default_error_messages = {"invalid": "Must be an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ApiKeyCreateInputSerializer(StrictSerializer):
+    """A misspelt setting (``allowed_ip``, ``expires``) is refused, never ignored: ignoring it would
+    issue a key without the restriction its creator asked for."""
+
+    name = StrictCharField(max_length=100)
+    permission = serializers.ChoiceField(
+        choices=[p.value for p in Permission],
+        default=Permission.READ,
+        help_text="read, write or admin; a connector key is read (the five read actions) or write (all actions)",
+    )
     kind = serializers.ChoiceField(choices=[k.value for k in KeyKind], default=KeyKind.STANDARD)
     allowed_ips = _IpListField(required=False, max_length=100, default=list)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    rate_limit = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1000)
-    rate_limit_window = serializers.IntegerField(min_value=1, max_value=86400, default=3600)
+    rate_limit = _StrictIntegerField(min_value=1, max_value=1_000_000, default=1000)
+    rate_limit_window = _StrictIntegerField(min_value=1, max_value=86400, default=3600)
 
 
-class ApiKeyRotateInputSerializer(serializers.Serializer):
-    grace_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
+class ApiKeyRotateInputSerializer(StrictSerializer):
+    grace_seconds = _StrictIntegerField(min_value=0, max_value=86400, default=0)
 
 
-class ApiKeyRevokeInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+class ApiKeyRevokeInputSerializer(StrictSerializer):
+    reason = StrictCharField(max_length=255, required=False, default="", allow_blank=True)
 
 
 class UsageHourSerializer(serializers.Serializer):

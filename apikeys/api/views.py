@@ -1,4 +1,5 @@
-"""Key management on the platform surface (admin keys only)."""
+"""Key management on the platform surface: ``sk_live_`` admin keys only (the platform surface refuses
+connector keys, so a key pasted into an assistant can never mint keys that outlive it)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,9 @@ class KeyListCreateView(KeyAdminView):
     def post(self, request):
         params = ApiKeyCreateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        issued = services.api_key_create(tenant=self.tenant, actor=self.actor, **params.validated_data)
+        issued = services.api_key_create(
+            tenant=self.tenant, actor=self.actor, created_by_key=request.api_key, **params.validated_data
+        )
         return Response(_issued(issued), status=201)
 
 
@@ -67,7 +70,9 @@ class KeyRotateView(KeyAdminView):
         params = ApiKeyRotateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         key = selectors.api_key_get(tenant=self.tenant, key_id=key_id)
-        issued = services.api_key_rotate(key=key, actor=self.actor, **params.validated_data)
+        issued = services.api_key_rotate(
+            key=key, actor=self.actor, created_by_key=request.api_key, **params.validated_data
+        )
         return Response(_issued(issued), status=201)
 
 

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from apikeys import tokens
 from apikeys.models import ApiKey
 
 pytestmark = pytest.mark.django_db
+
+
+def _issued_plaintext(response) -> str:
+    """A new key's plaintext from the admin's answer: in its body only (no-store), never in a message."""
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"], response.status_code
+    match = re.search(rb'<code class="issued-key">((?:sk_live_|dyn_sk_)\w+)</code>', response.content)
+    plaintext = match.group(1).decode()
+    assert not any(plaintext in str(m) for m in get_messages(response.wsgi_request))
+    assert all(plaintext not in morsel.value for morsel in response.cookies.values())
+    return plaintext
 
 
 @pytest.fixture
@@ -59,11 +71,14 @@ def test_admin_creates_a_key_and_shows_plaintext_once(staff_client, tenant_a):
             "rate_limit_window": 3600,
         },
     )
-    assert response.status_code == 302
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
-    plaintext = next(word for m in shown for word in m.split() if word.startswith("sk_live_"))
+    # the plaintext is in this response's body only: no redirect, no message, no cookie, no session
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    plaintext = _issued_plaintext(response)
     assert ApiKey.objects.filter(key_hash=tokens.digest(plaintext), name="from admin").exists()
-    assert plaintext.encode() in staff_client.get("/admin/apikeys/apikey/").content  # the message, once
+    assert not list(get_messages(response.wsgi_request))
+    assert all(plaintext not in morsel.value for morsel in response.cookies.values())
+    assert not any(plaintext in s.session_data or plaintext in str(s.get_decoded()) for s in Session.objects.all())
     assert plaintext.encode() not in staff_client.get("/admin/apikeys/apikey/").content
 
 
@@ -74,7 +89,7 @@ def test_admin_refuses_a_second_connector_key(staff_client, keys_a, tenant_a):
             "tenant": tenant_a.pk,
             "name": "c2",
             "kind": "connector",
-            "permission": "admin",
+            "permission": "write",
             "allowed_ips": "[]",
             "rate_limit": 1000,
             "rate_limit_window": 3600,
@@ -89,10 +104,12 @@ def test_admin_revoke_and_rotate_actions(staff_client, keys_a):
     keys_a.read.key.refresh_from_db()
     assert keys_a.read.key.status == "revoked"
     selected = {"action": "rotate_selected", "_selected_action": [keys_a.write.key.pk]}
-    response = staff_client.post(
-        "/admin/apikeys/apikey/", {**selected, "apply": "1", "grace_seconds": "0"}, follow=True
-    )
-    assert any("new key" in str(m) for m in get_messages(response.wsgi_request))
+    response = staff_client.post("/admin/apikeys/apikey/", {**selected, "apply": "1", "grace_seconds": "0"})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    plaintext = _issued_plaintext(response)
+    assert ApiKey.objects.get(key_hash=tokens.digest(plaintext)).rotated_from_id == keys_a.write.key.pk
+    assert not any(plaintext in str(m) for m in get_messages(response.wsgi_request))
+    assert all(plaintext not in morsel.value for morsel in response.cookies.values())
     keys_a.write.key.refresh_from_db()
     assert keys_a.write.key.status == "revoked"
 
@@ -175,10 +192,8 @@ def test_rotate_with_grace_keeps_the_old_key_working_until_then(staff_client, ke
     response = staff_client.post(
         "/admin/apikeys/apikey/",
         {"action": "rotate_selected", "_selected_action": [key.pk], "apply": "1", "grace_seconds": "600"},
-        follow=True,
     )
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
-    plaintext = next(word for m in shown for word in m.split() if word.startswith("sk_live_"))
+    plaintext = _issued_plaintext(response)
     key.refresh_from_db()
     assert key.status == "expiring"
     assert before + timedelta(seconds=600) <= key.revoked_at <= timezone.now() + timedelta(seconds=600)
@@ -202,7 +217,7 @@ def test_rotate_button_on_the_key_page_rotates_that_key(staff_client, keys_a):
     page = staff_client.get(f"/admin/apikeys/apikey/{key.pk}/change/").content.decode()
     assert f"/admin/apikeys/apikey/{key.pk}/rotate/" in page
     response = staff_client.post(f"/admin/apikeys/apikey/{key.pk}/rotate/", {"apply": "1", "grace_seconds": "0"})
-    assert response.status_code == 302
+    assert ApiKey.objects.get(key_hash=tokens.digest(_issued_plaintext(response))).rotated_from_id == key.pk
     key.refresh_from_db()
     assert key.status == "revoked"
     assert ApiKey.objects.filter(rotated_from=key, revoked_at__isnull=True).count() == 1
@@ -226,5 +241,5 @@ def test_a_new_key_takes_its_allowed_ips_one_per_line(staff_client, tenant_a):
         "rate_limit_window": 3600,
     }
     assert b'<textarea name="allowed_ips"' in staff_client.get("/admin/apikeys/apikey/add/").content
-    assert staff_client.post("/admin/apikeys/apikey/add/", form).status_code == 302
+    _issued_plaintext(staff_client.post("/admin/apikeys/apikey/add/", form))
     assert ApiKey.objects.get(name="office only").allowed_ips == ["192.0.2.10", "198.51.100.0/24"]

@@ -40,11 +40,17 @@ def call(surface: str, client, method: str = "get"):
     return getattr(client, method)(path, format="json")
 
 
+def _surface_key(make_key, tenant, surface: str):
+    """The key a surface serves: a connector key on the Dynasort connector, an sk_live_ admin key elsewhere."""
+    if surface == "merchandising":
+        return make_key(tenant, "write", kind="connector")
+    return make_key(tenant, "admin")
+
+
 BAD_HEADERS = [
     None,
     "",
     "Bearer",
-    "bearer {key}",
     "Token {key}",
     "Bearer {key} extra",
     "Bearer {key}x",
@@ -107,7 +113,7 @@ def test_malformed_key_is_refused_without_a_query(django_assert_num_queries, db)
 @pytest.mark.parametrize("surface", SURFACE_PATHS)
 def test_starter_plan_has_no_api_access(surface, make_key):
     tenant = tenant_create(domain="starter.myshopify.com", name="S", plan="starter")
-    key = make_key(tenant, "admin", kind="connector" if surface == "merchandising" else "standard")
+    key = _surface_key(make_key, tenant, surface)
     response = call(surface, client_for(key.plaintext))
     assert response.status_code == 403
     body = response.json()
@@ -124,7 +130,7 @@ def test_starter_plan_has_no_api_access(surface, make_key):
 )
 def test_growth_plan_has_merchandising_and_catalog_only(surface, allowed, make_key):
     tenant = tenant_create(domain="growth.myshopify.com", name="G", plan="growth")
-    key = make_key(tenant, "admin", kind="connector" if surface == "merchandising" else "standard")
+    key = _surface_key(make_key, tenant, surface)
     response = call(surface, client_for(key.plaintext))
     assert response.status_code == (200 if allowed else 403)
 

@@ -154,7 +154,7 @@ def test_shopisync_reset_header_is_iso_8601(make_key, tenant_a):
 @pytest.mark.urls("tests.apikeys.probe_urls")
 def test_dynasort_limit_is_per_shop_across_keys(settings, make_key, tenant_a):
     settings.MERCHANDISING_RATE_LIMIT = (3, 60)
-    first = client_for(make_key(tenant_a, "admin", kind="connector").plaintext)
+    first = client_for(make_key(tenant_a, "write", kind="connector").plaintext)
     second = client_for(make_key(tenant_a, "write").plaintext)
     statuses = [c.post("/api/v1/", {"action": "probe"}, format="json").status_code for c in (first, second) * 2]
     assert statuses == [200, 200, 200, 429]

@@ -469,7 +469,7 @@ def corpus_world(django_db_setup, django_db_blocker) -> Iterator[World]:
                 read=api_key_create(tenant=tenant, name="read", permission="read"),
                 write=api_key_create(tenant=tenant, name="write", permission="write"),
                 admin=api_key_create(tenant=tenant, name="admin", permission="admin"),
-                connector=api_key_create(tenant=tenant, name="connector", permission="admin", kind=KeyKind.CONNECTOR),
+                connector=api_key_create(tenant=tenant, name="connector", permission="write", kind=KeyKind.CONNECTOR),
             )
             world = build_world(keys, 7_301_000_001, "Alphazed", "4006381333931")
             # revert_collection needs a revert order to revert to

@@ -26,8 +26,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="tenant domain")
         parser.add_argument("--name", required=True)
-        parser.add_argument("--permission", default="read", choices=[p.value for p in Permission])
-        parser.add_argument("--connector", action="store_true", help="a Dynasort connector key (dyn_sk_…, admin)")
+        parser.add_argument(
+            "--permission",
+            default="read",
+            choices=[p.value for p in Permission],
+            help="read (default), write or admin; a connector key is read (looks only) or write",
+        )
+        parser.add_argument(
+            "--connector", action="store_true", help="a Dynasort connector key (dyn_sk_…; Dynasort connector only)"
+        )
         parser.add_argument("--expires", help="expiry date (YYYY-MM-DD) or ISO 8601 time")
         parser.add_argument("--ip", action="append", default=[], help="allowed address or CIDR (repeatable)")
         parser.add_argument("--rate-limit", default="1000/hour")

@@ -29,7 +29,7 @@ SURFACES = ["merchandising", "catalog", "pricing", "platform"]
 DEMO_WEBHOOK_SECRET = "shpss_demo_webhook_secret"  # noqa: S105 (a public demo value, printed like the keys)
 DEMO_KEYS = [
     # (name, kind, permission, seed)
-    ("demo connector", KeyKind.CONNECTOR, "admin", b"demo-connector"),
+    ("demo connector", KeyKind.CONNECTOR, "write", b"demo-connector"),
     ("demo admin", KeyKind.STANDARD, "admin", b"demo-admin"),
     ("demo write", KeyKind.STANDARD, "write", b"demo-write"),
     ("demo read", KeyKind.STANDARD, "read", b"demo-read"),
