@@ -144,30 +144,18 @@ def test_a_delivery_that_does_not_verify_is_refused_and_stores_nothing(connected
     assert not WebhookDelivery.objects.exists() and not Product.objects.exists()
 
 
+def post_raw(body: bytes, signature: str, **headers: str):
+    """A delivery built by hand: the body and headers exactly as given (``deliver`` builds valid ones)."""
+    headers = {"HTTP_X_SHOPIFY_TOPIC": "products/create", "HTTP_X_SHOPIFY_SHOP_DOMAIN": DOMAIN_A, **headers}
+    return Client().generic(
+        "POST", URL, body, content_type="application/json", HTTP_X_SHOPIFY_HMAC_SHA256=signature, **headers
+    )
+
+
 def test_signature_is_checked_on_the_raw_body_before_parsing(connected):
     body = b'{"id": 1, "id": 2}'  # duplicate keys: refused by the parser, but only once signed
-    bad = Client().generic(
-        "POST",
-        URL,
-        body,
-        content_type="application/json",
-        HTTP_X_SHOPIFY_TOPIC="products/create",
-        HTTP_X_SHOPIFY_SHOP_DOMAIN=DOMAIN_A,
-        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body + b" "),
-        HTTP_X_SHOPIFY_EVENT_ID="e1",
-    )
-    refused(bad, 401, "INVALID_SIGNATURE")
-    good = Client().generic(
-        "POST",
-        URL,
-        body,
-        content_type="application/json",
-        HTTP_X_SHOPIFY_TOPIC="products/create",
-        HTTP_X_SHOPIFY_SHOP_DOMAIN=DOMAIN_A,
-        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body),
-        HTTP_X_SHOPIFY_EVENT_ID="e1",
-    )
-    refused(good, 400, "VALIDATION_ERROR")
+    refused(post_raw(body, sign(body + b" "), HTTP_X_SHOPIFY_EVENT_ID="e1"), 401, "INVALID_SIGNATURE")
+    refused(post_raw(body, sign(body), HTTP_X_SHOPIFY_EVENT_ID="e1"), 400, "VALIDATION_ERROR")
 
 
 def test_rotation_accepts_both_secrets_until_it_ends(connected, tenant_a):
@@ -191,28 +179,9 @@ def test_secrets_are_stored_encrypted(connected, tenant_a):
 
 def test_missing_event_id_or_bad_trigger_time_is_a_400(connected):
     body = json.dumps(product_payload()).encode()
-    response = Client().generic(
-        "POST",
-        URL,
-        body,
-        content_type="application/json",
-        HTTP_X_SHOPIFY_TOPIC="products/create",
-        HTTP_X_SHOPIFY_SHOP_DOMAIN=DOMAIN_A,
-        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body),
-    )
-    refused(response, 400, "VALIDATION_ERROR")
-    response = Client().generic(
-        "POST",
-        URL,
-        body,
-        content_type="application/json",
-        HTTP_X_SHOPIFY_TOPIC="products/create",
-        HTTP_X_SHOPIFY_SHOP_DOMAIN=DOMAIN_A,
-        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body),
-        HTTP_X_SHOPIFY_EVENT_ID="e9",
-        HTTP_X_SHOPIFY_TRIGGERED_AT="yesterday",
-    )
-    refused(response, 400, "VALIDATION_ERROR")
+    refused(post_raw(body, sign(body)), 400, "VALIDATION_ERROR")
+    bad_time = post_raw(body, sign(body), HTTP_X_SHOPIFY_EVENT_ID="e9", HTTP_X_SHOPIFY_TRIGGERED_AT="yesterday")
+    refused(bad_time, 400, "VALIDATION_ERROR")
     assert not WebhookDelivery.objects.exists()
 
 
