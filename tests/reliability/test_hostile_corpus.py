@@ -364,6 +364,9 @@ def valid_requests(w: World) -> dict[str, dict]:
             "shopify_connection_delete": {},
             "shopify_connection_rotation_end": {},
             "platform_products_sync": {"body": {"products": [_product_item(w)]}},
+            "product_category_suggestions": {"path": {"id": w.product}},
+            "category_suggestions_refresh": {},
+            "connector_tools": {"query": {"format": "anthropic"}},
         }
     )
     return out
