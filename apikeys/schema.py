@@ -41,6 +41,9 @@ class DynasortErrorSerializer(serializers.Serializer):
             "invalid_params",
             "not_found",
             "server_error",
+            # platform extension: only a request that sends an Idempotency-Key can get these
+            "idempotency_key_in_use",
+            "idempotency_key_reused",
         ]
     )
 
@@ -86,11 +89,12 @@ _DESCRIPTIONS = {
     "403": "The shop's plan, the key's permission or its IP allowlist refuses the request",
     "404": "No such object in this shop",
     "413": "Request body larger than MAX_REQUEST_BODY_BYTES",
-    "409": "The object's state does not allow this",
-    "422": "Validation failed (per-field messages in `errors`)",
+    "409": "The object's state does not allow this, or a request with this Idempotency-Key still runs",
+    "422": "Validation failed (per-field messages in `errors`), or the Idempotency-Key was used with another body",
     "429": "Rate limit exceeded; retry after `Retry-After` seconds",
 }
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_IDEMPOTENT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # where Idempotency-Key applies (apikeys/idempotency.py)
 
 
 class SurfaceAutoSchema(AutoSchema):
@@ -109,9 +113,27 @@ class SurfaceAutoSchema(AutoSchema):
                 return ""
         return description
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if self._surface() is not None and self.method in _IDEMPOTENT_METHODS:
+            parameters.append(
+                {
+                    "in": "header",
+                    "name": "Idempotency-Key",
+                    "required": False,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                    "description": "Run this request at most once: a repeat with the same key and body gets the "
+                    "first answer again (with Idempotent-Replayed: true) for 24 hours; the same key while the "
+                    "first still runs is a 409, with another body a 422.",
+                }
+            )
+        return parameters
+
     def _error_codes(self, surface: Surface) -> set[str]:
         codes = {"401", "403", "429"}
         params = self._get_parameters()
+        if self.method in _IDEMPOTENT_METHODS:
+            codes |= {"400", "409", "422"}  # a malformed Idempotency-Key, a key in use, a key reused
         has_query = any(p.get("in") == "query" for p in params)
         if self.method in _BODY_METHODS:
             codes |= {"400", "413"}
