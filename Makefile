@@ -60,6 +60,11 @@ bench: install-dev
 bench-quick: install-dev
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
+# Category suggestion and "similar product" precision on the real shop data in ../shared/data/realdata
+# (through the public API; needs DATABASE_URL, REDIS_URL recommended); writes its section of docs/benchmarks.md.
+bench-quality: install-dev
+	$(BIN)/python bench/catalog_quality.py $(BENCH_ARGS)
+
 # Schema fuzzing (schemathesis) of every surface on a live demo server; needs DATABASE_URL and REDIS_URL.
 # FUZZ_CHECKS=all adds the data-acceptance checks.
 FUZZ_MAX_EXAMPLES ?= 100
@@ -82,8 +87,3 @@ soak: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
-
-# Category suggestion and "similar product" precision on the real shop data in ../shared/data/realdata
-# (through the public API; needs DATABASE_URL, REDIS_URL recommended); writes its section of docs/benchmarks.md.
-bench-quality: install
-	$(BIN)/python bench/catalog_quality.py $(BENCH_ARGS)
