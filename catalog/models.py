@@ -408,6 +408,7 @@ class WebhookDelivery(TenantOwned):
         STALE = "stale"  # older than what the platform already has for that object
         REJECTED = "rejected"  # the payload failed the sync API's validation
         IGNORED = "ignored"  # a topic the platform does not act on
+        FAILED = "failed"  # processing raised an error that is not transient (the detail says which)
 
     event_id = models.CharField(max_length=100)
     topic = models.CharField(max_length=100)

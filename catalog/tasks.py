@@ -81,10 +81,20 @@ def products_embed(tenant_id: int, product_ids: list[int]) -> int:
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)
 def webhook_process(delivery_id: int) -> str:
-    """Apply one Shopify webhook delivery (catalog.webhooks); a processed delivery is never applied twice."""
+    """Apply one Shopify webhook delivery (catalog.webhooks); a processed delivery is never applied twice.
+
+    Transient database errors are retried (RETRY_TRANSIENT); any other failure is recorded on the delivery
+    (``failed``), so the sweeper does not send a delivery that can never succeed again every minute."""
     from catalog import webhooks
 
-    return webhooks.delivery_process(delivery_id=delivery_id)
+    try:
+        return webhooks.delivery_process(delivery_id=delivery_id)
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        log.exception("webhook delivery %s failed", delivery_id)
+        webhooks.delivery_failed(delivery_id=delivery_id, reason=f"{type(exc).__name__}: {exc}")
+        return "failed"
 
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)

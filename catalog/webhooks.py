@@ -288,6 +288,13 @@ def _apply(delivery: WebhookDelivery) -> tuple[str, str]:
         return WebhookDelivery.State.REJECTED, json.dumps(exc.errors)
 
 
+def delivery_failed(*, delivery_id: int, reason: str) -> None:
+    """A delivery whose processing failed for good (not a payload the validation refused): visible, not retried."""
+    WebhookDelivery.objects.filter(pk=delivery_id, state=WebhookDelivery.State.RECEIVED).update(
+        state=WebhookDelivery.State.FAILED, detail=reason[:2000], processed_at=timezone.now()
+    )
+
+
 def deliveries_sweep(*, now: datetime | None = None) -> tuple[int, int]:
     """Queue again the deliveries whose task was lost; drop the records past the de-duplication window.
 

@@ -458,3 +458,15 @@ def test_admin_lists_deliveries_read_only(staff_client, connected):
     accepted(deliver("products/create", product_payload()))
     assert staff_client.get("/admin/catalog/webhookdelivery/").status_code == 200
     assert staff_client.get("/admin/catalog/webhookdelivery/add/").status_code == 403
+
+
+def test_a_delivery_that_fails_for_good_is_recorded_and_not_swept_again(connected, tenant_a, monkeypatch):
+    def broken(tenant, payload):
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(webhooks.HANDLERS, "products/create", webhooks.Handler(webhooks.by_id("product"), broken))
+    accepted(deliver("products/create", product_payload()))
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == WebhookDelivery.State.FAILED and "handler bug" in delivery.detail
+    later = delivery.received_at + timedelta(minutes=5)
+    assert webhooks.deliveries_sweep(now=later) == (0, 0)
