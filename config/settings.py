@@ -251,6 +251,20 @@ CELERY_BEAT_SCHEDULE = {
 # later: however many webhooks arrive meanwhile, each collection is sorted once.
 SHOPIFY_RESORT_DEBOUNCE_SECONDS = env("SHOPIFY_RESORT_DEBOUNCE_SECONDS", 10.0, cast=float)
 
+# Writing sort results back to the store (merchandising/store_writeback.py, docs/shopify.md). The Admin API
+# version used when a connection names none; the base URL of the Admin API when it is not https://<shop domain>
+# (a local stand-in in tests, a proxy); how long one HTTP call may take; the backoff base of the retries after a
+# transient failure (base x 2^n seconds, at most SHOPIFY_WRITEBACK_MAX_RETRIES); the pause between polls of a
+# reorder job; the longest a throttle (Retry-After or the cost bucket) is waited out inside the task before
+# the task is retried later instead.
+SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", "2026-07")
+SHOPIFY_ADMIN_BASE_URL = env("SHOPIFY_ADMIN_BASE_URL", "")
+SHOPIFY_HTTP_TIMEOUT_SECONDS = env("SHOPIFY_HTTP_TIMEOUT_SECONDS", 20.0, cast=float)
+SHOPIFY_WRITEBACK_BACKOFF_SECONDS = env("SHOPIFY_WRITEBACK_BACKOFF_SECONDS", 5.0, cast=float)
+SHOPIFY_WRITEBACK_MAX_RETRIES = env("SHOPIFY_WRITEBACK_MAX_RETRIES", 5, cast=int)
+SHOPIFY_WRITEBACK_POLL_SECONDS = env("SHOPIFY_WRITEBACK_POLL_SECONDS", 1.0, cast=float)
+SHOPIFY_THROTTLE_MAX_WAIT_SECONDS = env("SHOPIFY_THROTTLE_MAX_WAIT_SECONDS", 30.0, cast=float)
+
 # Idempotency-Key (apikeys/idempotency.py): how long a key and its stored response count, and after how long a
 # request still marked running is taken as dead (longer than any request may take: gunicorn's timeout is 60 s).
 IDEMPOTENCY_KEY_TTL_SECONDS = env("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, cast=int)

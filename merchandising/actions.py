@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from apikeys.permissions import Permission
 from catalog.models import Product
-from merchandising import selectors, services
+from merchandising import selectors, services, store_writeback
 from merchandising.api import serializers as s
 from merchandising.models import Collection, OptionSortRule, Recipe, SortRun
 from tenants.models import Tenant
@@ -181,6 +181,8 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
     last = c.sort_runs.order_by("-started_at", "-id").first()
     data["last_sort"] = sort_run_out(last)
     data["last_sort_explanation"] = (last.message or None) if last else None
+    # platform extension: the latest writeback of an order to the store (null when none was made)
+    data["store_writeback"] = store_writeback.writeback_out(c.store_writebacks.order_by("-created_at", "-id").first())
     data["offset"], data["limit"] = p["offset"], p["limit"]
     # The products come in pages; the response itself says whether and how to get the rest.
     shown_to = p["offset"] + len(members)
@@ -379,7 +381,9 @@ ACTIONS: dict[str, Action] = {
             notes="Products come in their current order with their score and the points each metric gave, "
             "up to limit (default 250, at most 1000) from offset; has_more, next_offset and products_note say "
             "how to get the rest; last_sort_explanation (platform extension) says in words how the last sort "
-            "ordered them. " + SORT_STATUS,
+            "ordered them; store_writeback (platform extension) says whether the order was written back to the "
+            "Shopify store: state pending, sending, done, failed (error says why) or skipped, null when the shop "
+            "has no Admin API access token. " + SORT_STATUS,
         ),
         Action(
             "enable_collection",

@@ -281,3 +281,84 @@ class SortRun(TenantOwned):
     def __str__(self) -> str:
         title = self.collection.title if self.collection_id else self.collection_external_id
         return f"{self.kind} of {title} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class WritebackKind(models.TextChoices):
+    COLLECTION = "collection"
+    PRODUCT_OPTIONS = "product_options"
+
+
+class WritebackState(models.TextChoices):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    SUPERSEDED = "superseded"
+
+
+class StoreWriteback(TenantOwned):
+    """Writing one sort result back to the Shopify store (merchandising.store_writeback): a collection's order
+    after a sort run, or a product's option value order after an option sort.
+
+    Records what was sent (the sort order set, the moves, the calls), the reorder job ids, the outcome and
+    the error. Made only when the shop's connection has an Admin API access token; without one nothing is
+    recorded and nothing is sent. A newer writeback of the same collection (or product) supersedes one still
+    pending: the store only ever needs the newest order.
+    """
+
+    Kind = WritebackKind
+    State = WritebackState
+
+    kind = models.CharField(max_length=20, choices=WritebackKind.choices)
+    sort_run = models.OneToOneField(
+        SortRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="store_writeback"
+    )
+    collection = models.ForeignKey(
+        Collection, null=True, blank=True, on_delete=models.CASCADE, related_name="store_writebacks"
+    )
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=12, choices=WritebackState.choices, default=WritebackState.PENDING)
+    sort_order = models.CharField(max_length=20, blank=True, help_text="the collection sort order set (MANUAL, ...)")
+    base_order = models.JSONField(default=list, blank=True, help_text="product ids in the store's order before")
+    target_order = models.JSONField(default=list, blank=True, help_text="product ids in the order to reach")
+    options = models.JSONField(default=list, blank=True, help_text="productOptionsReorder input (option names)")
+    sort_order_sent = models.BooleanField(default=False, help_text="the collection's sort order is set")
+    move_count = models.PositiveIntegerField(default=0, help_text="moves of the fewest-moves plan")
+    moves_done = models.PositiveIntegerField(default=0, help_text="moves the store confirmed (jobs done)")
+    calls = models.PositiveIntegerField(default=0, help_text="mutations the store accepted")
+    requests = models.PositiveIntegerField(default=0, help_text="HTTP requests, with polls and throttled ones")
+    throttled = models.PositiveIntegerField(default=0, help_text="requests the store throttled")
+    job_ids = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=WritebackKind.values), name="writeback_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=WritebackState.values), name="writeback_state_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind="collection", collection__isnull=False, product__isnull=True))
+                | (Q(kind="product_options", product__isnull=False, collection__isnull=True)),
+                name="writeback_target_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(moves_done__lte=models.F("move_count")), name="writeback_moves_done"),
+            models.CheckConstraint(condition=~Q(state="failed") | ~Q(error=""), name="writeback_failed_has_error"),
+            # one writeback waiting per collection / product: a newer one supersedes it
+            models.UniqueConstraint(
+                fields=["collection"], condition=Q(state="pending"), name="writeback_one_pending_per_collection"
+            ),
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(state="pending"), name="writeback_one_pending_per_product"
+            ),
+        ]
+        indexes = [models.Index(fields=["collection", "-created_at"], name="writeback_collection_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} writeback #{self.pk} ({self.state})"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from apikeys.exceptions import NotFound, ValidationFailed
 from catalog.models import Product, ProductOption
 from config.celery import enqueue
-from merchandising import option_sorting, selectors, sorting
+from merchandising import option_sorting, selectors, sorting, store_writeback
 from merchandising.models import (
     Collection,
     CollectionProduct,
@@ -470,6 +470,8 @@ def _write_order(
         message=_explanation(kind=kind, method=method, recipe=recipe, new=new, moves=len(moved), scores=scores)
         + (f" Applied from the previewed plan {plan_id}." if plan_id else ""),
     )
+    # the store gets this order too, after commit, when the shop gave an Admin API access token
+    store_writeback.collection_writeback_queue(run=run, collection=collection, current=current, new=new)
     if kind == SortRun.Kind.RECIPE and not (plan_id and collection.sort_state == SortState.RUNNING):
         # the recipe sort ends its own claim (an applied plan leaves a sort under way its claim);
         # a revert leaves the state of any sort under way alone
@@ -706,6 +708,7 @@ def product_options_sort_run(*, product_pk: int, now: datetime | None = None) ->
         setting.option_sort_error = ""
         setting.options_sorted_at = now
         setting.save(update_fields=["option_sort_state", "option_sort_error", "options_sorted_at", "updated_at"])
+        store_writeback.product_options_writeback_queue(product=product)
         return "done"
 
 

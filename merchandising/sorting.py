@@ -168,6 +168,67 @@ def moved_items(current: Sequence[int], new: Sequence[int]) -> list[int]:
     return [pid for i, pid in enumerate(items) if i not in keep] + [pid for pid in new if pid not in position]
 
 
+def reorder_moves(current: Sequence[int], new: Sequence[int]) -> list[tuple[int, int]]:
+    """The fewest moves (item, new position) that turn ``current`` into ``new``, for Shopify's
+    ``collectionReorderProducts``. Both lists hold the same items.
+
+    Semantics (Shopify's documented contract): moves are applied one after the other; a move takes its
+    item out and puts it back so that it ends at index ``newPosition`` (zero-based) of the list as it is
+    at that moment, after every earlier move, including those of earlier calls. The moved items are those of
+    ``moved_items`` (off a longest increasing subsequence: n - |LIS| moves, the fewest possible).
+
+    Each moved item is placed right after its predecessor in ``new``, in ``new`` order: the items kept
+    in place are already in the right relative order, and each one ends followed by the run of moved items
+    that follow it in ``new`` (the run before the first kept item goes to the front). The position "right
+    after the predecessor" is i (the items new[0..i-1], all placed or kept before it) plus the moved items
+    not placed yet that still sit before that run's kept item: counted with a Fenwick tree over the
+    original positions, O(n log n) instead of simulating each move on a list (O(n) each).
+    """
+    if len(current) != len(new) or set(current) != set(new):
+        raise ValueError("reorder_moves needs two orders of the same items")
+    moved = set(moved_items(current, new))
+    origin = {pid: i for i, pid in enumerate(current)}
+    n = len(current)
+    tree = [0] * (n + 1)
+
+    def add(index: int, delta: int) -> None:
+        index += 1
+        while index <= n:
+            tree[index] += delta
+            index += index & -index
+
+    def before(index: int) -> int:  # how many marked at original positions < index
+        total = 0
+        while index > 0:
+            total += tree[index]
+            index -= index & -index
+        return total
+
+    for pid in moved:
+        add(origin[pid], 1)
+    moves: list[tuple[int, int]] = []
+    anchor: int | None = None  # original position of the last kept item seen in ``new``
+    for i, pid in enumerate(new):
+        if pid not in moved:
+            anchor = origin[pid]
+            continue
+        add(origin[pid], -1)  # this item is the one moving: it no longer counts where it was
+        pending_before = before(anchor) if anchor is not None else 0
+        moves.append((pid, i + pending_before))
+    return moves
+
+
+def apply_moves(order: Sequence[int], moves: Iterable[tuple[int, int]]) -> list[int]:
+    """``order`` after ``moves`` under the semantics of ``reorder_moves`` (a position past the end puts the
+    item last). The reference the planner is checked against; also how the store's order is known after a
+    writeback that stopped part way."""
+    result = list(order)
+    for pid, position in moves:
+        result.remove(pid)
+        result.insert(min(position, len(result)), pid)
+    return result
+
+
 def iter_changes(current: Sequence[int], new: Iterable[int]) -> list[tuple[int, int, int]]:
     """(product id, old position, new position) of every product whose position changed."""
     old = {pid: i for i, pid in enumerate(current)}

@@ -56,3 +56,47 @@ def product_options_sort(self, product_pk: int) -> str:
 def collections_resort_enabled() -> int:
     """Periodic (beat): queue a sort of every enabled collection with a recipe."""
     return services.collections_resort_enabled()
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def store_writeback_send(self, writeback_pk: int) -> str:
+    """Write one sort result back to the Shopify store (merchandising.store_writeback).
+
+    Transient failures (5xx, timeouts, a long throttle) are retried with backoff,
+    SHOPIFY_WRITEBACK_BACKOFF_SECONDS x 2^n (or the store's Retry-After when longer), at most
+    SHOPIFY_WRITEBACK_MAX_RETRIES times; then, like a permanent failure, the writeback ends "failed" with
+    the reason. A writeback waiting behind another of the same collection is tried again shortly. Run
+    eagerly (the embedded mode, where Celery's retry cannot re-queue), the retries happen inline."""
+    import time
+
+    from django.conf import settings
+
+    from merchandising import shopify_admin, store_writeback
+
+    retries, limit = self.request.retries, settings.SHOPIFY_WRITEBACK_MAX_RETRIES
+    while True:
+        try:
+            outcome = store_writeback.writeback_send(writeback_pk=writeback_pk, task_id=self.request.id or "")
+        except (shopify_admin.Transient, *TRANSIENT) as exc:
+            if retries >= limit:
+                store_writeback.writeback_failed(
+                    writeback_pk=writeback_pk, reason=f"gave up after {retries + 1} attempts: {exc}"
+                )
+                return "failed"
+            countdown = max(
+                getattr(exc, "retry_after", None) or 0, settings.SHOPIFY_WRITEBACK_BACKOFF_SECONDS * 2**retries
+            )
+            if not self.request.is_eager:
+                raise self.retry(exc=exc, countdown=countdown, max_retries=limit) from exc
+            time.sleep(countdown)
+            retries += 1
+            continue
+        except Exception as exc:
+            log.exception("writeback %s failed", writeback_pk)
+            store_writeback.writeback_failed(writeback_pk=writeback_pk, reason=f"{type(exc).__name__}: {exc}")
+            raise
+        break
+    if outcome == "busy" and not self.request.is_eager and retries < limit:
+        raise self.retry(countdown=settings.SHOPIFY_WRITEBACK_BACKOFF_SECONDS * 2**retries + 5, max_retries=limit)
+    log.info("writeback %s: %s", writeback_pk, outcome)
+    return outcome

@@ -112,10 +112,21 @@ class ShopConnectionForm(forms.ModelForm):
     keep_previous_secret = forms.BooleanField(
         required=False, help_text="Rotation: keep accepting the secret in use so far until the rotation ends."
     )
+    new_access_token = forms.CharField(
+        required=False,
+        min_length=8,
+        max_length=255,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The app's Admin API access token (scope write_products): sort orders are written back to the "
+        "store. Leave empty to keep the current one.",
+    )
+    remove_access_token = forms.BooleanField(
+        required=False, help_text="Stop writing sort orders back (the token is deleted)."
+    )
 
     class Meta:
         model = ShopConnection
-        fields = ["tenant", "shop_domain"]
+        fields = ["tenant", "shop_domain", "api_version"]
 
     def clean(self):
         cleaned = super().clean()
@@ -127,9 +138,9 @@ class ShopConnectionForm(forms.ModelForm):
 @admin.register(ShopConnection)
 class ShopConnectionAdmin(admin.ModelAdmin):
     form = ShopConnectionForm
-    list_display = ["shop_domain", "tenant", "secret_shown", "rotation", "updated_at"]
+    list_display = ["shop_domain", "tenant", "secret_shown", "rotation", "token_shown", "updated_at"]
     search_fields = ["shop_domain", "tenant__domain"]
-    readonly_fields = ["secret_shown", "rotation", "created_at", "updated_at"]
+    readonly_fields = ["secret_shown", "rotation", "token_shown", "created_at", "updated_at"]
     actions = ["end_rotation"]
 
     @admin.display(description="webhook secret")
@@ -138,6 +149,12 @@ class ShopConnectionAdmin(admin.ModelAdmin):
 
         return crypto.masked(crypto.decrypt(obj.webhook_secret)) or "—"
 
+    @admin.display(description="Admin API access token")
+    def token_shown(self, obj: ShopConnection) -> str:
+        from tenants import crypto
+
+        return crypto.masked(crypto.decrypt(obj.access_token)) or "— (nothing is written back)"
+
     @admin.display(description="previous secret accepted")
     def rotation(self, obj: ShopConnection) -> str:
         from tenants import crypto
@@ -145,19 +162,18 @@ class ShopConnectionAdmin(admin.ModelAdmin):
         return crypto.masked(crypto.decrypt(obj.previous_webhook_secret)) or "no"
 
     def save_model(self, request, obj, form, change):
-        from tenants.services import shop_connection_set
+        from tenants.services import KEEP, shop_connection_set
 
-        secret = form.cleaned_data.get("new_webhook_secret")
-        if secret:
-            saved = shop_connection_set(
-                tenant=obj.tenant,
-                shop_domain=obj.shop_domain,
-                webhook_secret=secret,
-                keep_previous_secret=form.cleaned_data.get("keep_previous_secret", False),
-            )
-            obj.pk = saved.pk
-        else:
-            obj.save(update_fields=["shop_domain", "updated_at"])
+        token = form.cleaned_data.get("new_access_token")
+        saved = shop_connection_set(
+            tenant=obj.tenant,
+            shop_domain=obj.shop_domain,
+            webhook_secret=form.cleaned_data.get("new_webhook_secret") or None,
+            keep_previous_secret=form.cleaned_data.get("keep_previous_secret", False),
+            access_token=None if form.cleaned_data.get("remove_access_token") else (token or KEEP),
+            api_version=obj.api_version or "",
+        )
+        obj.pk = saved.pk
 
     @admin.action(description="End the secret rotation (refuse the previous secret)")
     def end_rotation(self, request, queryset):

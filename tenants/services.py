@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tenants.models import ShopConnection, Tenant
@@ -21,31 +22,55 @@ def tenant_create(
     return tenant
 
 
+# "leave as it is" for optional arguments where None means "remove"
+KEEP = object()
+
+
 @transaction.atomic
 def shop_connection_set(
-    *, tenant: Tenant, shop_domain: str, webhook_secret: str, keep_previous_secret: bool = False
+    *,
+    tenant: Tenant,
+    shop_domain: str,
+    webhook_secret: str | None = None,
+    keep_previous_secret: bool = False,
+    access_token: str | object | None = KEEP,
+    api_version: str | None = None,
 ) -> ShopConnection:
-    """Connect (or re-connect) the tenant's Shopify store: its domain and the app secret that signs webhooks.
+    """Connect (or re-connect) the tenant's Shopify store: its domain, the app secret that signs webhooks and,
+    for writing sort results back, the Admin API access token and version.
 
     With ``keep_previous_secret`` the secret in use so far stays accepted beside the new one (a rotation:
     Shopify signs with the new secret soon, but deliveries retried from before still carry the old
-    signature); ``shop_connection_rotation_end`` drops it.
+    signature); ``shop_connection_rotation_end`` drops it. A ``webhook_secret`` of None keeps the current one
+    (a new connection needs one); an ``access_token`` left out keeps the current one, None or "" removes it
+    (nothing is written back then); an ``api_version`` of None keeps the current one, "" means the default.
     """
     from tenants import crypto
 
     domain = shop_domain.strip().lower()
     connection = ShopConnection.objects.select_for_update().filter(tenant=tenant).first()
-    previous = ""
-    if connection is not None and keep_previous_secret:
-        previous = connection.webhook_secret
     if connection is None:
+        if not webhook_secret:
+            raise ValidationError({"webhook_secret": ["A new connection needs the webhook secret."]})
         connection = ShopConnection(tenant=tenant)
+    if webhook_secret:
+        connection.previous_webhook_secret = connection.webhook_secret if keep_previous_secret else ""
+        connection.webhook_secret = crypto.encrypt(webhook_secret)
     connection.shop_domain = domain
-    connection.webhook_secret = crypto.encrypt(webhook_secret)
-    connection.previous_webhook_secret = previous
+    if access_token is not KEEP:
+        connection.access_token = crypto.encrypt(access_token) if access_token else ""
+    if api_version is not None:
+        connection.api_version = api_version.strip()
     connection.full_clean(exclude=["tenant"])
     connection.save()
     return connection
+
+
+def shop_connection_access_token(connection: ShopConnection) -> str | None:
+    """The Admin API access token, decrypted; None when none is set (or no configured key opens it)."""
+    from tenants import crypto
+
+    return crypto.decrypt(connection.access_token)
 
 
 @transaction.atomic

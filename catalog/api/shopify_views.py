@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from apikeys.api.views import PlatformAPIView
 from apikeys.auth import client_ip
 from apikeys.errors import json_error
-from apikeys.exceptions import ApiError, BadRequest, Conflict, ErrorKind
+from apikeys.exceptions import ApiError, BadRequest, Conflict, ErrorKind, ValidationFailed
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer
 from apikeys.parsers import StrictJSONParser
 from apikeys.permissions import Permission
@@ -101,15 +101,42 @@ def _webhook(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": delivery.event_id})
 
 
+_API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+
+
 class ShopConnectionInputSerializer(StrictSerializer):
     shop_domain = StrictCharField(max_length=255)
-    webhook_secret = StrictCharField(min_length=8, max_length=255, write_only=True)
+    webhook_secret = StrictCharField(
+        min_length=8, max_length=255, write_only=True, required=False, help_text="required for a new connection"
+    )
     keep_previous_secret = StrictBooleanField(required=False, default=False)
+    access_token = StrictCharField(
+        min_length=8,
+        max_length=255,
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="Admin API access token (write_products) for writing sort orders back; left out: kept; "
+        "null: removed (nothing is written back)",
+    )
+    api_version = StrictCharField(
+        max_length=10, required=False, allow_blank=True, help_text="Admin API version (YYYY-MM); empty: the default"
+    )
 
     def validate_shop_domain(self, value: str) -> str:
         value = value.strip().lower()
         if not _SHOP_DOMAIN.match(value):
             raise serializers.ValidationError("The shop's myshopify.com domain is required, e.g. acme.myshopify.com.")
+        return value
+
+    def validate_access_token(self, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or any(c.isspace() for c in value)):
+            raise serializers.ValidationError("The access token has no spaces or control characters.")
+        return value
+
+    def validate_api_version(self, value: str) -> str:
+        if value and not _API_VERSION.match(value):
+            raise serializers.ValidationError("An Admin API version is YYYY-01, -04, -07 or -10, or unstable.")
         return value
 
 
@@ -119,9 +146,13 @@ class ShopConnectionOutputSerializer(serializers.Serializer):
     webhook_secret = serializers.CharField(help_text="the last four characters only")
     previous_webhook_secret = serializers.CharField(allow_null=True, help_text="accepted too until rotation ends")
     topics = serializers.ListField(child=serializers.CharField())
+    has_access_token = serializers.BooleanField(help_text="sort orders are written back to the store")
+    access_token = serializers.CharField(allow_null=True, help_text="the last four characters only")
+    api_version = serializers.CharField(help_text="the Admin API version used for writing back")
 
 
 def _shown(request, connection: ShopConnection) -> dict:
+    token = tenant_services.shop_connection_access_token(connection)
     return ShopConnectionOutputSerializer(
         {
             "shop_domain": connection.shop_domain,
@@ -129,6 +160,9 @@ def _shown(request, connection: ShopConnection) -> dict:
             "webhook_secret": crypto.masked(crypto.decrypt(connection.webhook_secret)),
             "previous_webhook_secret": crypto.masked(crypto.decrypt(connection.previous_webhook_secret)),
             "topics": sorted(webhooks.HANDLERS),
+            "has_access_token": bool(token),
+            "access_token": crypto.masked(token),
+            "api_version": connection.effective_api_version,
         }
     ).data
 
@@ -150,7 +184,9 @@ class ShopConnectionView(PlatformAPIView):
         operation_id="shopify_connection_set",
         request=ShopConnectionInputSerializer,
         responses={200: ShopConnectionOutputSerializer, 409: OpenApiResponse(description="domain of another shop")},
-        description="Connect the shop's Shopify store (or rotate its webhook secret with keep_previous_secret).",
+        description="Connect the shop's Shopify store (or rotate its webhook secret with keep_previous_secret); "
+        "with an Admin API access_token, sort results are written back to the store. Fields left out of an "
+        "existing connection keep their values.",
     )
     def put(self, request):
         params = ShopConnectionInputSerializer(data=request.data)
@@ -158,7 +194,11 @@ class ShopConnectionView(PlatformAPIView):
         try:
             connection = tenant_services.shop_connection_set(tenant=self.tenant, **params.validated_data)
         except DjangoValidationError as exc:
-            raise Conflict("This Shopify domain is connected to another shop") from exc
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {}
+            if "shop_domain" in errors:
+                raise Conflict("This Shopify domain is connected to another shop") from exc
+            shown = {k: list(v) for k, v in errors.items()} or {"non_field_errors": exc.messages}
+            raise ValidationFailed("Invalid connection", errors=shown) from exc
         return Response(_shown(request, connection))
 
     @extend_schema(

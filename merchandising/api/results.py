@@ -56,9 +56,24 @@ class CollectionProductOut(S.Serializer):
     boost = S.IntegerField()
 
 
+class StoreWritebackOut(S.Serializer):
+    state = S.ChoiceField(choices=["pending", "sending", "done", "failed", "skipped", "superseded"])
+    sort_order = _n(S.CharField(help_text="the collection sort order set in the store (MANUAL, BEST_SELLING, ...)"))
+    moves = S.IntegerField(help_text="moves of the fewest-moves plan")
+    moves_done = S.IntegerField(help_text="moves the store confirmed")
+    calls = S.IntegerField(help_text="mutations the store accepted")
+    job_ids = S.ListField(child=S.CharField())
+    attempts = S.IntegerField()
+    error = _n(S.CharField(help_text="why it failed (or, while retrying, the last transient error)"))
+    updated_at = _n(S.DateTimeField())
+
+
 class CollectionDetailOut(CollectionOut):
     last_sort = _n(SortRunOut())
     last_sort_explanation = _n(S.CharField(help_text="platform extension: how the last sort ordered the products"))
+    store_writeback = _n(
+        StoreWritebackOut(help_text="platform extension: the latest writeback of an order to the Shopify store")
+    )
     offset = S.IntegerField()
     limit = S.IntegerField()
     has_more = S.BooleanField(help_text="more products after these: call again with offset=next_offset")
