@@ -18,6 +18,7 @@ from merchandising.models import (
     Recipe,
     SortRun,
     SortType,
+    StoreWriteback,
 )
 from tenants.models import Tenant
 
@@ -241,9 +242,20 @@ class SortRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "status", "tenant"]
     list_select_related = ["collection", "tenant"]
-    # every field, the moved products as a readable list rather than raw JSON
-    fields = [f.name if f.name != "moved_products" else "moved" for f in SortRun._meta.fields if f.name != "id"]
+    # every field, the moved products as a readable list rather than raw JSON, and the store writeback
+    fields = [
+        *(f.name if f.name != "moved_products" else "moved" for f in SortRun._meta.fields if f.name != "id"),
+        "store_writeback_shown",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="written back to the store")
+    def store_writeback_shown(self, obj):
+        wb = StoreWriteback.objects.filter(sort_run=obj).first()
+        if wb is None:
+            return "- (no Admin API access token: nothing is written back)"
+        shown = f"{wb.state}: {wb.sort_order}, {wb.moves_done}/{wb.move_count} moves in {wb.calls} call(s)"
+        return f"{shown}; {wb.error}" if wb.error else shown
 
     @admin.display(description="moved products (external ids, first 250)")
     def moved(self, obj):
@@ -252,6 +264,28 @@ class SortRunAdmin(admin.ModelAdmin):
     @admin.display(description="collection", ordering="collection__title")
     def collection_title(self, obj):
         return obj.collection.title if obj.collection_id else "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StoreWriteback)
+class StoreWritebackAdmin(admin.ModelAdmin):
+    """Writebacks of sort results to the Shopify store are records: viewable, never edited by hand."""
+
+    list_display = ["id", "kind", "collection", "product", "tenant", "state", "move_count", "calls", "created_at"]
+    list_filter = ["state", "kind", "tenant"]
+    list_select_related = ["collection", "product", "tenant"]
+    exclude = ["base_order", "target_order"]  # up to thousands of ids each: counts are shown instead
+    readonly_fields = [
+        f.name for f in StoreWriteback._meta.fields if f.name not in ("id", "base_order", "target_order")
+    ]
 
     def has_add_permission(self, request):
         return False

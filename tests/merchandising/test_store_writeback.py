@@ -308,3 +308,34 @@ def test_bad_connection_input_is_refused_and_changes_nothing(platform, tenant_a,
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "VALIDATION_ERROR"
     assert not type(tenant_a).objects.filter(pk=tenant_a.pk, shop_connection__isnull=False).exists()
+
+
+def test_admin_sets_and_removes_the_token_without_ever_showing_it(admin_client, tenant_a, connected):
+    url = f"/admin/tenants/shopconnection/{connected.pk}/change/"
+    other = "shpat_admin_typed_token_9876"
+    form = {"tenant": tenant_a.pk, "shop_domain": DOMAIN, "api_version": "", "new_access_token": other}
+    assert admin_client.post(url, form).status_code == 302
+    connected.refresh_from_db()
+    assert tenant_services.shop_connection_access_token(connected) == other
+    assert tenant_services.shop_connection_secrets(connected) == ["shpss_secret_a"]  # the secret kept
+    for page in ("/admin/tenants/shopconnection/", url):
+        text = admin_client.get(page).content.decode()
+        assert other not in text and other[-4:] in text
+    form = {"tenant": tenant_a.pk, "shop_domain": DOMAIN, "api_version": "", "remove_access_token": "on"}
+    assert admin_client.post(url, form).status_code == 302
+    connected.refresh_from_db()
+    assert connected.access_token == ""
+
+
+def test_admin_shows_the_writeback_on_its_run_read_only(
+    admin_client, tenant_a, connected, standin, django_capture_on_commit_callbacks
+):
+    collection = newest_first_collection(tenant_a, 5)  # unknown to the store: the writeback fails
+    with django_capture_on_commit_callbacks(execute=True):
+        services.collection_sort_run(collection_pk=collection.pk)
+    run, wb = SortRun.objects.get(), StoreWriteback.objects.get()
+    page = admin_client.get(f"/admin/merchandising/sortrun/{run.pk}/change/").content.decode()
+    assert "failed: MANUAL" in page and "Collection does not exist" in page
+    assert admin_client.get("/admin/merchandising/storewriteback/").status_code == 200
+    assert admin_client.get(f"/admin/merchandising/storewriteback/{wb.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/merchandising/storewriteback/add/").status_code == 403

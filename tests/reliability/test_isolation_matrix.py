@@ -495,6 +495,7 @@ EMPTY_ON_PURPOSE = {
     "catalog.ProductTransition",
     "catalog.ProductEmbedding",
     "merchandising.SortRun",
+    "merchandising.StoreWriteback",  # after a sort, and only for a shop with an Admin API access token
     "pricing.PriceChange",
     "pricing.RepriceRun",
 }
