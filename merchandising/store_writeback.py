@@ -232,6 +232,25 @@ def writeback_send(*, writeback_pk: int, task_id: str = "") -> str:
     return "done"
 
 
+def writeback_queue_next(*, writeback_pk: int) -> int | None:
+    """Once a writeback has ended, queue the one that waited behind it (same collection or product), if any:
+    a writeback that found an older one still sending ended its task as "busy" and is picked up here."""
+    wb = StoreWriteback.objects.filter(pk=writeback_pk).values("collection_id", "product_id", "state").first()
+    if wb is None or wb["state"] not in FINAL:
+        return None
+    target = {"collection_id": wb["collection_id"]} if wb["collection_id"] else {"product_id": wb["product_id"]}
+    waiting = (
+        StoreWriteback.objects.filter(**target, state=WritebackState.PENDING, id__gt=writeback_pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        from merchandising import tasks
+
+        enqueue(tasks.store_writeback_send, waiting)
+    return waiting
+
+
 def writeback_failed(*, writeback_pk: int, reason: str) -> None:
     """A writeback that failed for good (retries exhausted, an unexpected error) shows why, never "sending"."""
     StoreWriteback.objects.filter(pk=writeback_pk).exclude(state__in=FINAL).update(

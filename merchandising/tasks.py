@@ -65,7 +65,8 @@ def store_writeback_send(self, writeback_pk: int) -> str:
     Transient failures (5xx, timeouts, a long throttle) are retried with backoff,
     SHOPIFY_WRITEBACK_BACKOFF_SECONDS x 2^n (or the store's Retry-After when longer), at most
     SHOPIFY_WRITEBACK_MAX_RETRIES times; then, like a permanent failure, the writeback ends "failed" with
-    the reason. A writeback waiting behind another of the same collection is tried again shortly. Run
+    the reason. A writeback waiting behind another of the same collection is tried again shortly, and is
+    queued again when that one ends. Run
     eagerly (the embedded mode, where Celery's retry cannot re-queue), the retries happen inline."""
     import time
 
@@ -82,6 +83,7 @@ def store_writeback_send(self, writeback_pk: int) -> str:
                 store_writeback.writeback_failed(
                     writeback_pk=writeback_pk, reason=f"gave up after {retries + 1} attempts: {exc}"
                 )
+                store_writeback.writeback_queue_next(writeback_pk=writeback_pk)
                 return "failed"
             countdown = max(
                 getattr(exc, "retry_after", None) or 0, settings.SHOPIFY_WRITEBACK_BACKOFF_SECONDS * 2**retries
@@ -94,8 +96,11 @@ def store_writeback_send(self, writeback_pk: int) -> str:
         except Exception as exc:
             log.exception("writeback %s failed", writeback_pk)
             store_writeback.writeback_failed(writeback_pk=writeback_pk, reason=f"{type(exc).__name__}: {exc}")
+            store_writeback.writeback_queue_next(writeback_pk=writeback_pk)
             raise
         break
+    if outcome in ("done", "failed", "skipped"):
+        store_writeback.writeback_queue_next(writeback_pk=writeback_pk)
     if outcome == "busy" and not self.request.is_eager and retries < limit:
         raise self.retry(countdown=settings.SHOPIFY_WRITEBACK_BACKOFF_SECONDS * 2**retries + 5, max_retries=limit)
     log.info("writeback %s: %s", writeback_pk, outcome)

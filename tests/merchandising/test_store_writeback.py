@@ -339,3 +339,52 @@ def test_admin_shows_the_writeback_on_its_run_read_only(
     assert admin_client.get("/admin/merchandising/storewriteback/").status_code == 200
     assert admin_client.get(f"/admin/merchandising/storewriteback/{wb.pk}/change/").status_code == 200
     assert admin_client.get("/admin/merchandising/storewriteback/add/").status_code == 403
+
+
+def test_get_collection_with_a_writeback_answers_its_documented_schema(
+    tenant_a, connected, standin, dynasort, django_capture_on_commit_callbacks
+):
+    import jsonschema
+
+    from tests.contracts.test_openapi import _json_schema, generate
+
+    collection = newest_first_collection(tenant_a, 30)
+    shop_has(standin, collection)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.collection_sort_run(collection_pk=collection.pk)
+    data = ok(call(dynasort, "get_collection", collection_id=collection.external_id))
+    assert data["store_writeback"]["state"] == "done" and data["store_writeback"]["job_ids"] == ["gid://shopify/Job/1"]
+    schema, *_ = generate("merchandising")
+    branch = next(
+        b
+        for b in schema["components"]["schemas"]["DynasortResult"]["properties"]["data"]["anyOf"]
+        if b["title"] == "get_collection"
+    )
+    jsonschema.validate(data, _json_schema({**branch, "components": schema["components"]}))
+
+
+def test_a_writeback_waits_for_the_one_being_sent_and_follows_it(
+    tenant_a, connected, standin, django_capture_on_commit_callbacks
+):
+    collection = newest_first_collection(tenant_a, 80)
+    key = shop_has(standin, collection)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.collection_sort_run(collection_pk=collection.pk)
+    first = StoreWriteback.objects.get()
+    # a worker has started sending it (nothing reached the store yet)
+    StoreWriteback.objects.filter(pk=first.pk).update(state="sending", task_id="worker-1", attempts=1)
+    boosted = Product.objects.filter(tenant=tenant_a).order_by("external_id")[40:45]
+    ProductSetting.objects.bulk_create(ProductSetting(tenant=tenant_a, product=p, boost=1000) for p in boosted)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.collection_sort_run(collection_pk=collection.pk)
+    second = StoreWriteback.objects.exclude(pk=first.pk).get()
+    assert second.state == "pending"  # one being sent is not superseded
+    assert tasks.store_writeback_send.apply(args=(second.pk,)).get() == "busy"
+    assert standin.requests == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.store_writeback_send.apply(args=(first.pk,), task_id="worker-1").get() == "done"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == ("done", "done")
+    assert second.move_count == len(sorting.moved_items(first.target_order, second.target_order)) > 0
+    assert standin.order(key) == [gid("Product", e) for e in db_order(collection)]
