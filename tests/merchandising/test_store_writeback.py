@@ -388,3 +388,41 @@ def test_a_writeback_waits_for_the_one_being_sent_and_follows_it(
     assert (first.state, second.state) == ("done", "done")
     assert second.move_count == len(sorting.moved_items(first.target_order, second.target_order)) > 0
     assert standin.order(key) == [gid("Product", e) for e in db_order(collection)]
+
+
+@pytest.fixture
+def standin_for_worker(monkeypatch):
+    """The stand-in, and the settings the worker process reads from its environment pointing at it."""
+    shop = StandIn(token=TOKEN, retry_after="0")
+    server, thread = serve(shop)
+    for name, value in {
+        "SHOPIFY_ADMIN_BASE_URL": shop.url,
+        "SHOPIFY_WRITEBACK_POLL_SECONDS": "0",
+        "SHOPIFY_WRITEBACK_BACKOFF_SECONDS": "0.2",
+        "SHOPIFY_WRITEBACK_MAX_RETRIES": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield shop
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_back_and_retries_a_502_through_the_broker(
+    standin_for_worker, live_celery_worker, tenant_a
+):
+    from tests.celery_worker import wait_for
+
+    tenant_services.shop_connection_set(
+        tenant=tenant_a, shop_domain=DOMAIN, webhook_secret="shpss_secret_a", access_token=TOKEN
+    )
+    collection = newest_first_collection(tenant_a, 300)
+    key = shop_has(standin_for_worker, collection)
+    standin_for_worker.faults = {2: "429", 4: "502"}
+    assert services.collection_sort_run(collection_pk=collection.pk) == "done"
+    assert wait_for(lambda: StoreWriteback.objects.filter(state__in=["done", "failed"]).exists(), timeout=90)
+    wb = StoreWriteback.objects.get()
+    assert (wb.state, wb.error) == ("done", "")
+    assert wb.attempts == 2 and wb.throttled == 1  # the 502 went back through the broker as a Celery retry
+    assert standin_for_worker.order(key) == [gid("Product", e) for e in db_order(collection)]
