@@ -426,3 +426,21 @@ def test_a_real_worker_writes_back_and_retries_a_502_through_the_broker(
     assert (wb.state, wb.error) == ("done", "")
     assert wb.attempts == 2 and wb.throttled == 1  # the 502 went back through the broker as a Celery retry
     assert standin_for_worker.order(key) == [gid("Product", e) for e in db_order(collection)]
+
+
+def test_another_shops_token_is_never_used_and_its_writebacks_never_shown(
+    tenant_a, tenant_b, standin, dynasort, django_capture_on_commit_callbacks
+):
+    tenant_services.shop_connection_set(
+        tenant=tenant_b, shop_domain="shop-b.myshopify.com", webhook_secret="shpss_secret_b", access_token=TOKEN
+    )
+    mine = newest_first_collection(tenant_a, 20, external_id=4242)
+    theirs = newest_first_collection(tenant_b, 20, external_id=4242, seed=3)
+    shop_has(standin, theirs)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.collection_sort_run(collection_pk=mine.pk)  # A has no connection: nothing is sent
+    assert standin.requests == [] and not StoreWriteback.objects.filter(tenant=tenant_a).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.collection_sort_run(collection_pk=theirs.pk)
+    assert StoreWriteback.objects.get().tenant_id == tenant_b.pk
+    assert ok(call(dynasort, "get_collection", collection_id=4242))["store_writeback"] is None
