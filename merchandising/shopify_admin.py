@@ -104,6 +104,7 @@ class AdminClient:
                 self.stats.throttled += 1
                 requested = _requested_cost(payload) or self._last_cost or 1.0
                 self._wait(self._budget_wait(requested), "THROTTLED")
+                self._available = requested  # refilled that far meanwhile: no second wait before resending
                 continue
             if errors:
                 raise Permanent("GraphQL errors: " + "; ".join(str(e.get("message", e))[:200] for e in errors[:5]))
