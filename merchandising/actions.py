@@ -18,7 +18,7 @@ from apikeys.permissions import Permission
 from catalog.models import Product
 from merchandising import selectors, services, store_writeback
 from merchandising.api import serializers as s
-from merchandising.models import Collection, OptionSortRule, Recipe, SortRun
+from merchandising.models import Collection, OptionSortRule, Recipe, SortRun, StoreWriteback
 from tenants.models import Tenant
 
 Handler = Callable[[Tenant, dict], Any]
@@ -323,7 +323,12 @@ def list_products(tenant: Tenant, p: dict) -> list[dict]:
 
 
 def get_product(tenant: Tenant, p: dict) -> dict:
-    return product_detail_out(selectors.product_get(tenant=tenant, **p))
+    product = selectors.product_get(tenant=tenant, **p)
+    data = product_detail_out(product)
+    # platform extension: the latest writeback of the option order to the store (null when none was made)
+    latest = StoreWriteback.objects.filter(product=product).order_by("-created_at", "-id").first()
+    data["store_writeback"] = store_writeback.writeback_out(latest)
+    return data
 
 
 def set_product_boost(tenant: Tenant, p: dict) -> dict:
@@ -488,6 +493,9 @@ ACTIONS: dict[str, Action] = {
             R,
             get_product,
             {"product_id": CID},
+            notes="store_writeback (platform extension) says whether the option order of the last option sort "
+            "was written back to the Shopify store: state pending, sending, done, failed (error says why) or "
+            "skipped, null when the shop has no Admin API access token.",
         ),
         Action(
             "set_product_boost",

@@ -203,6 +203,9 @@ class VariantOut(S.Serializer):
 class ProductDetailOut(ProductOut):
     sort_error = _n(S.CharField())
     variants = VariantOut(many=True)
+    store_writeback = _n(
+        StoreWritebackOut(help_text="platform extension: the latest writeback of the option order to the store")
+    )
 
 
 class BoostOut(S.Serializer):

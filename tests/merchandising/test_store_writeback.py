@@ -244,7 +244,7 @@ def test_a_failed_writeback_leaves_the_next_one_starting_from_what_the_store_con
 
 
 def test_an_option_sort_reorders_the_products_options_in_the_store(
-    tenant_a, connected, standin, django_capture_on_commit_callbacks
+    tenant_a, connected, standin, dynasort, django_capture_on_commit_callbacks
 ):
     product = factories.product(tenant_a, external_id=8_100_001)
     size = factories.option(product, "Size", ["XL", "S", "M"], position=1)
@@ -274,6 +274,8 @@ def test_an_option_sort_reorders_the_products_options_in_the_store(
     assert sent["variables"]["options"][0] == {"name": "Size", "values": [{"name": "S"}, {"name": "M"}, {"name": "XL"}]}
     wb = StoreWriteback.objects.get()
     assert (wb.kind, wb.state, wb.calls) == ("product_options", "done", 1)
+    data = ok(call(dynasort, "get_product", product_id=product.external_id))
+    assert data["store_writeback"]["state"] == "done" and data["store_writeback"]["sort_order"] is None
 
 
 def test_the_access_token_is_stored_encrypted_and_never_shown_back(platform, tenant_a):
@@ -444,3 +446,16 @@ def test_another_shops_token_is_never_used_and_its_writebacks_never_shown(
         services.collection_sort_run(collection_pk=theirs.pk)
     assert StoreWriteback.objects.get().tenant_id == tenant_b.pk
     assert ok(call(dynasort, "get_collection", collection_id=4242))["store_writeback"] is None
+
+
+def test_an_option_writeback_the_store_refuses_is_visible_in_get_product(
+    tenant_a, connected, standin, dynasort, django_capture_on_commit_callbacks
+):
+    product = factories.product(tenant_a, external_id=8_100_002)  # the store does not know it
+    size = factories.option(product, "Size", ["L", "S"], position=1)
+    ProductSetting.objects.create(tenant=tenant_a, product=product, option_sorting_enabled=True)
+    OptionSortRule.objects.create(tenant=tenant_a, option=size, product=product, sort_type="alphabetical")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_options_sort_run(product_pk=product.pk)
+    shown = ok(call(dynasort, "get_product", product_id=product.external_id))["store_writeback"]
+    assert shown["state"] == "failed" and "Product does not exist" in shown["error"]
