@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from catalog import categorizing, category_suggestions
@@ -167,3 +168,14 @@ def test_too_few_labels_give_the_conservative_default():
     default = categorizing.Reliability()
     assert default(1.0) == categorizing.DEFAULT_RELIABILITY and default(0.5) == 0.5 * categorizing.DEFAULT_RELIABILITY
     assert categorizing.fit_reliability([], []) == default
+
+
+def test_spelling_decides_when_the_word_model_sees_no_difference():
+    """A word model that knows nothing of the text (every vector alike): the blend follows the side that picks
+    a leaf clearly, so French titles still land by their shared stems."""
+    nodes = [categorizing.Node("Bougie parfumée"), categorizing.Node("Menottes"), categorizing.Node("Lubrifiant")]
+    flat = lambda texts: np.ones((len(texts), 4), dtype=np.float32) / 2  # noqa: E731
+    products = [categorizing.ProductText("Menottes en soie"), categorizing.ProductText("Lubrifiant naturel riche")]
+    scores = categorizing.Categorizer(nodes, flat).zero_shot(products)
+    assert list(scores.argmax(axis=1)) == [1, 2]
+    assert scores[0, 1] - scores[0, 0] > 0.5 * (1 - categorizing.CHAR_WEIGHT)  # not damped to CHAR_WEIGHT's share
