@@ -554,8 +554,9 @@ def main() -> None:
         "| data set | products scored | ECE | auto-assigned | right | precision |",
         "|---|---|---|---|---|---|",
     ]
-    for key, label in (("flipkart", "Flipkart zero-shot"), ("flipkart-few", "Flipkart, 20% labelled (per seed)")):
-        for c in CALIBRATION.get(key, []):
+    for key, label in (("flipkart", "Flipkart zero-shot"), ("flipkart-few", "Flipkart, 20% labelled, seed {}")):
+        for seed, c in zip(SEEDS, CALIBRATION.get(key, []), strict=False):
+            label = label.format(seed)
             calib.append(
                 f"| {label} | {c['n']} | {c['ece']} pts | {c['assigned']} | {c['right']} | "
                 f"{_pct(c['right'], c['assigned']) if c['assigned'] else '-'}{'%' if c['assigned'] else ''} |"
