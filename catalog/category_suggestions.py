@@ -11,6 +11,7 @@ merchant's choices are what the suggester learns from.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -174,22 +175,38 @@ def _pending_key(tenant: Tenant) -> str:
     return f"catalog:category-refresh-pending:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
 
 
+def _last_write_key(tenant: Tenant) -> str:
+    return f"catalog:category-last-write:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
+
+
 def categories_changed(tenant: Tenant) -> None:
-    """After a category write (on commit): one refresh of the tenant's open products, shortly after the last write.
+    """After a category write (on commit): one refresh of the tenant's open products, once the writes stop.
 
     Writes in a burst (a taxonomy posted one category per request) share the
     refresh that is already pending; it reads the categories when it runs.
     """
     from catalog import tasks
 
+    cache.set(_last_write_key(tenant), time.time(), timeout=REFRESH_DELAY * 60)
     if cache.add(_pending_key(tenant), 1, timeout=REFRESH_DELAY * 60):
         tasks.category_suggestions_refresh.apply_async((tenant.pk,), countdown=REFRESH_DELAY)
 
 
 def category_suggestions_refresh_pending(*, tenant_id: int) -> int:
-    """The delayed refresh queued by ``categories_changed`` (clears the pending mark first)."""
+    """The delayed refresh queued by ``categories_changed``: put off again while writes keep coming (a
+    5,000-category upload takes minutes; refreshing every few seconds re-ranked every product against each
+    partial tree), then it clears the pending mark and refreshes."""
+    from catalog import tasks
+
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
+        return 0
+    last = cache.get(_last_write_key(tenant))
+    quiet = time.time() - float(last) if last is not None else math.inf
+    if quiet < REFRESH_DELAY and not tasks.category_suggestions_refresh.app.conf.task_always_eager:
+        # (eagerly, a countdown is not honoured: the re-queued task would run at once, over and over)
+        cache.touch(_pending_key(tenant), REFRESH_DELAY * 60)  # the burst still owns the one pending refresh
+        tasks.category_suggestions_refresh.apply_async((tenant.pk,), countdown=math.ceil(REFRESH_DELAY - quiet))
         return 0
     cache.delete(_pending_key(tenant))
     return category_suggestions_refresh(tenant=tenant)
