@@ -71,6 +71,23 @@ def _labelled(tenant: Tenant, cidx: index.CategoryIndex) -> tuple[list[categoriz
     return texts, labels
 
 
+_reliabilities: dict[int, tuple[tuple, categorizing.Reliability]] = {}  # tenant pk -> (inputs' key, table)
+
+
+def _reliability(
+    tenant: Tenant, cidx: index.CategoryIndex, labelled: list[categorizing.ProductText], labels: list[int]
+) -> categorizing.Reliability:
+    """The shop's calibration, recomputed only when its tree or its labelled products changed: the held-out
+    folds rank every labelled product again, seconds on a big tree, and one created product would pay it."""
+    key = (cidx.version, id(cidx), hash(tuple(labels)), hash(tuple(labelled)))
+    cached = _reliabilities.get(tenant.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    table = categorizing.reliability(cidx.categorizer, labelled, labels)
+    _reliabilities[tenant.pk] = (key, table)
+    return table
+
+
 def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) -> int:
     """Rank the leaf categories for the given products and store the best five on each; returns how many were done.
 
@@ -102,7 +119,7 @@ def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) 
     ranked = cidx.categorizer.rank(texts, labelled=labelled, labels=labels)[: len(rows)]
     # The score stored and shown is calibrated: the share of such suggestions that proved right on the
     # shop's own labelled products (held out), or the conservative default without enough of them.
-    calibrated = categorizing.reliability(cidx.categorizer, labelled, labels)
+    calibrated = _reliability(tenant, cidx, labelled, labels)
     by_pk = {
         r[0]: [
             {

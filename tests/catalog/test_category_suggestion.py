@@ -179,3 +179,18 @@ def test_spelling_decides_when_the_word_model_sees_no_difference():
     scores = categorizing.Categorizer(nodes, flat).zero_shot(products)
     assert list(scores.argmax(axis=1)) == [1, 2]
     assert scores[0, 1] - scores[0, 0] > 0.5 * (1 - categorizing.CHAR_WEIGHT)  # not damped to CHAR_WEIGHT's share
+
+
+def test_the_calibration_is_recomputed_only_when_the_labels_change(tenant_a, taxonomy, monkeypatch):
+    calls = []
+    real = categorizing.reliability
+    monkeypatch.setattr(categorizing, "reliability", lambda *a: calls.append(1) or real(*a))
+    labelled = factories.product(tenant_a, name="Linen shirt", category=taxonomy["T-Shirts"])
+    first, second = (factories.product(tenant_a, name=n) for n in ("Graphic tee", "Trail running shoe"))
+    suggest(first)
+    suggest(second)
+    assert len(calls) == 1  # same tree, same labelled products: the held-out table is reused
+    labelled.category = taxonomy["Jeans"]
+    labelled.save()
+    suggest(first)
+    assert len(calls) == 2
