@@ -556,9 +556,8 @@ def main() -> None:
     ]
     for key, label in (("flipkart", "Flipkart zero-shot"), ("flipkart-few", "Flipkart, 20% labelled, seed {}")):
         for seed, c in zip(SEEDS, CALIBRATION.get(key, []), strict=False):
-            label = label.format(seed)
             calib.append(
-                f"| {label} | {c['n']} | {c['ece']} pts | {c['assigned']} | {c['right']} | "
+                f"| {label.format(seed)} | {c['n']} | {c['ece']} pts | {c['assigned']} | {c['right']} | "
                 f"{_pct(c['right'], c['assigned']) if c['assigned'] else '-'}{'%' if c['assigned'] else ''} |"
             )
     lines += calib
