@@ -333,11 +333,32 @@ def root_name(ds: Dataset):
     return root
 
 
-def api_ranking(shop: Shop, product_ids) -> dict[int, list[int]]:
-    out = {}
+CALIBRATION: dict[str, dict] = {}  # data set -> reliability of the stored scores (filled by api_ranking)
+
+
+def api_ranking(shop: Shop, product_ids, ds: Dataset | None = None, key: str = "") -> dict[int, list[int]]:
+    """The ranked leaves of each product; with ``ds`` and ``key`` also how well the scores are calibrated:
+    expected calibration error of the top score (10 equal-width bins) and the precision of the products
+    the platform put into a category itself (source "suggested", score above the threshold)."""
+    out, pairs, assigned = {}, [], []
     for pid in product_ids:
         body = shop.suggestions(pid)
         out[pid] = [s["category_external_id"] for s in body["suggestions"]]
+        if ds is not None and pid in ds.gold and body["suggestions"]:
+            right = out[pid][0] == ds.gold[pid]
+            pairs.append((body["suggestions"][0]["score"], right))
+            if body["source"] == "suggested":
+                assigned.append(right)
+    if ds is not None and pairs:
+        ece = 0.0
+        for b in range(10):
+            inside = [(c, r) for c, r in pairs if b / 10 <= c < (b + 1) / 10 or (b == 9 and c == 1.0)]
+            if inside:
+                mean_c = sum(c for c, _ in inside) / len(inside)
+                ece += len(inside) / len(pairs) * abs(mean_c - sum(r for _, r in inside) / len(inside))
+        CALIBRATION.setdefault(key, []).append(
+            {"n": len(pairs), "ece": round(100 * ece, 1), "assigned": len(assigned), "right": sum(assigned)}
+        )
     return out
 
 
@@ -354,7 +375,7 @@ def run_zero_shot(ds: Dataset, slug: str, root_of) -> tuple[dict, dict, dict]:
             t_cat = time.perf_counter() - t0
         ids = [p["id"] for p in ds.products if int(p["id"]) in ds.gold_root]
         ids = [pid for pid in ids if Product.objects.for_tenant(shop.tenant).filter(external_id=pid).exists()]
-        ranked = api_ranking(shop, ids)
+        ranked = api_ranking(shop, ids, ds, slug)
     finally:
         shop.close()
     leaves = ds.leaves()
@@ -381,7 +402,7 @@ def run_few_shot(ds: Dataset, slug: str, seed: int) -> dict:
                 ref = str(ds.gold[pid])  # the external id; the full "L2_..." id works too
                 shop.call("patch", f"/api/v3/products/{pid}", {"product": {"category_id": ref}})
             queued = shop.call("post", "/api/platform/v1/catalog/category-suggestions/refresh", expect=(202,))
-        ranked = api_ranking(shop, rest)
+        ranked = api_ranking(shop, rest, ds, slug)
         kept = sum(shop.suggestions(pid)["source"] == "merchant" for pid in labelled[:50])
     finally:
         shop.close()
@@ -523,6 +544,23 @@ def main() -> None:
         ours, base, timing = run_zero_shot(ds, slug, root_name(ds))
         print(ds.name, ours, base, timing, flush=True)
         lines.append(f"| {ds.name}, product_type withheld | {ours['n']} | {fmt(ours)} | {fmt(base)} | - |")
+    threshold = float(settings.CATALOG_CATEGORY_THRESHOLD)
+    calib = [
+        "",
+        f"Calibration of the stored scores (threshold {threshold}): expected calibration error of the top "
+        "suggestion's score (10 bins), and the products the platform categorised itself (score at or above "
+        "the threshold) with how many of them were right.",
+        "",
+        "| data set | products scored | ECE | auto-assigned | right | precision |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label in (("flipkart", "Flipkart zero-shot"), ("flipkart-few", "Flipkart, 20% labelled, seed {}")):
+        for seed, c in zip(SEEDS, CALIBRATION.get(key, []), strict=False):
+            calib.append(
+                f"| {label.format(seed)} | {c['n']} | {c['ece']} pts | {c['assigned']} | {c['right']} | "
+                f"{_pct(c['right'], c['assigned']) if c['assigned'] else '-'}{'%' if c['assigned'] else ''} |"
+            )
+    lines += calib
     lines += [
         "",
         f"Without two or more product types, so no category figure: {', '.join(untyped) or 'none'}. "

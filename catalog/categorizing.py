@@ -45,6 +45,13 @@ NEIGHBOURS = 10  # labelled products that vote
 VOTE_SHARPNESS = 4.0  # votes weigh similarity**sharpness: the closest labelled products decide
 LABEL_PRIOR = 100.0  # labelled products at which the shop's labels weigh as much as the zero-shot ranking
 SUGGESTIONS = 5
+MEANING_PATH_DEPTH = 1  # ancestors named in a node's meaning text (its parent)
+CALIBRATION_FOLDS = 5  # the shop's labelled products are ranked in this many held-out folds to calibrate
+CALIBRATION_MIN_LABELS = 50  # fewer labelled products: the conservative default instead
+CALIBRATION_BINS = 10  # raw-score bins of the held-out reliability table (merged until accuracy rises)
+# Without enough labels a raw probability is scaled by this: measured zero-shot (bench/catalog_quality.py,
+# Flipkart), the ranker's most confident answers (raw >= 0.9) were right about two times in three.
+DEFAULT_RELIABILITY = 0.7
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -79,12 +86,22 @@ def ancestors_of(nodes: Sequence[Node]) -> list[list[int]]:
     return out
 
 
-def node_texts(nodes: Sequence[Node], ancestors: Sequence[Sequence[int]]) -> list[str]:
-    """A node as text: its path from the root, then its name again and its description."""
-    return [
-        " > ".join([*(nodes[a].name for a in reversed(ancestors[i])), n.name]) + f" {n.name} {n.description}".rstrip()
-        for i, n in enumerate(nodes)
-    ]
+def node_texts(nodes: Sequence[Node], ancestors: Sequence[Sequence[int]], depth: int | None = None) -> list[str]:
+    """A node as text: its path from the root (or from its ``depth``-th ancestor), its name again, its description.
+
+    A description that only repeats the path or the name is left out (Sortillus shops often send the path
+    as ``en_description``); repeating it would let the ancestors' words drown the node's own.
+    """
+    out = []
+    for i, n in enumerate(nodes):
+        chain = list(reversed(ancestors[i]))
+        full = " > ".join([*(nodes[a].name for a in chain), n.name])
+        if depth is not None:
+            chain = chain[len(chain) - depth :] if depth else []
+        path = " > ".join([*(nodes[a].name for a in chain), n.name])
+        description = n.description if clean_text(n.description) not in (clean_text(full), clean_text(n.name)) else ""
+        out.append(f"{path} {n.name} {description}".rstrip())
+    return out
 
 
 # ---- character n-gram TF-IDF (sparse, NumPy) -----------------------------------------------------
@@ -184,7 +201,11 @@ class Categorizer:
         has_child = {n.parent for n in self.nodes if n.parent is not None}
         self.leaves = np.array([i for i in range(len(self.nodes)) if i not in has_child], dtype=np.int64)
         texts = node_texts(self.nodes, self.ancestors)
-        self.node_vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        # Meaning: a node with its parent only (the ancestors further up come in through ``mix``); a long
+        # mean-pooled path is mostly the upper levels' words, so deep leaves of a big tree all looked alike.
+        # Spelling keeps the whole path (shared stems anywhere in it count).
+        meaning_texts = node_texts(self.nodes, self.ancestors, depth=MEANING_PATH_DEPTH)
+        self.node_vectors = embed(meaning_texts) if texts else np.zeros((0, 1), dtype=np.float32)
         self.chars = CharTfidf([texts[i] for i in self.leaves])
         # leaf x node matrix averaging each leaf's ancestors (identity when a leaf is a root)
         mix = np.zeros((len(self.leaves), len(self.nodes)), dtype=np.float32)
@@ -208,7 +229,13 @@ class Categorizer:
         vectors = self.product_vectors(products) if vectors is None else vectors
         meaning = (vectors @ self.node_vectors.T) @ self.mix.T
         spelling = self.chars.scores([f"{p.title} {p.hint}".strip() for p in products])
-        return (1 - CHAR_WEIGHT) * meaning + CHAR_WEIGHT * spelling
+        # Each side weighs by how clearly it picks a leaf (its best leaf's lead over the second), scaled by
+        # CHAR_WEIGHT: when the word model knows little of a text (French titles, brand compounds) its
+        # cosines come out flat and the spelling side decides; when spelling matches nothing it steps back.
+        gm, gs = _gap(meaning), _gap(spelling)
+        w = CHAR_WEIGHT * gs / np.maximum(CHAR_WEIGHT * gs + (1 - CHAR_WEIGHT) * gm, 1e-9)
+        w = np.where(gs + gm > 0, w, CHAR_WEIGHT)[:, None]
+        return (1 - w) * meaning + w * spelling
 
     def rank(
         self,
@@ -255,6 +282,14 @@ class Categorizer:
         return out
 
 
+def _gap(scores: np.ndarray) -> np.ndarray:
+    """Per row, how far the best column stands above the second (0 with fewer than two columns)."""
+    if scores.shape[1] < 2:
+        return np.zeros(len(scores))
+    top = np.partition(scores, scores.shape[1] - 2, axis=1)[:, -2:]
+    return top[:, 1] - top[:, 0]
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     p = np.exp(TEMPERATURE * (scores - scores.max(axis=1, keepdims=True)))
     return p / p.sum(axis=1, keepdims=True)
@@ -292,3 +327,84 @@ def _votes(vectors: np.ndarray, labelled: np.ndarray, cols: np.ndarray, n_leaves
     has = np.linalg.norm(centroids, axis=1) > 0
     central = np.where(has, vectors @ normalise_rows(centroids).T, -np.inf)
     return 0.5 * votes + 0.5 * _softmax(central)
+
+
+# ---- calibration --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Raw ranking probability -> the share of such suggestions that were right (a monotone step table).
+
+    ``edges``: the lower raw score of each step, ascending; ``values``: the held-out accuracy of each step.
+    Without a table (``edges`` empty) the raw score is scaled by ``scale``.
+    """
+
+    edges: tuple[float, ...] = ()
+    values: tuple[float, ...] = ()
+    scale: float = DEFAULT_RELIABILITY
+    measured: int = 0  # held-out suggestions behind the table
+
+    def __call__(self, raw: float) -> float:
+        if not self.edges:
+            return self.scale * raw
+        i = int(np.searchsorted(np.asarray(self.edges), raw, side="right")) - 1
+        return self.values[max(i, 0)]
+
+
+def fit_reliability(raw: Sequence[float], right: Sequence[bool], bins: int = CALIBRATION_BINS) -> Reliability:
+    """A step table from held-out (raw top-1 score, was it right) pairs: equal-count bins, then merged
+    (pool adjacent violators) until accuracy never falls as the raw score rises; each step is shrunk
+    toward the overall accuracy by one pseudo-count so that a small bin does not claim 0 or 1."""
+    if not len(raw):
+        return Reliability()
+    order = np.argsort(np.asarray(raw, dtype=np.float64), kind="stable")
+    x = np.asarray(raw, dtype=np.float64)[order]
+    y = np.asarray(right, dtype=np.float64)[order]
+    prior = float(y.mean())
+    chunks = [c for c in np.array_split(np.arange(len(x)), min(bins, len(x))) if len(c)]
+    steps = [[float(x[c[0]]), float(y[c].sum()), len(c)] for c in chunks]  # [lower edge, hits, count]
+    merged: list[list[float]] = []
+    for step in steps:
+        merged.append(step)
+        while len(merged) > 1 and merged[-2][1] / merged[-2][2] >= merged[-1][1] / merged[-1][2]:
+            low, high = merged[-2], merged.pop()
+            low[1] += high[1]
+            low[2] += high[2]
+    return Reliability(
+        edges=tuple([-math.inf, *(s[0] for s in merged[1:])]),
+        values=tuple((s[1] + prior) / (s[2] + 1) for s in merged),
+        measured=len(x),
+    )
+
+
+def held_out(
+    categorizer: Categorizer, labelled: Sequence[ProductText], labels: Sequence[int], folds: int = CALIBRATION_FOLDS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each labelled product ranked with the other folds' labels: (raw top-1 score, top-1 == its label)."""
+    keep = [i for i, n in enumerate(labels) if int(n) in categorizer.leaf_of]
+    raw, right = np.zeros(len(keep)), np.zeros(len(keep), dtype=bool)
+    for f in range(folds):
+        test = keep[f::folds]
+        held = set(test)
+        train = [i for i in keep if i not in held]
+        if not test:
+            continue
+        ranked = categorizer.rank(
+            [labelled[i] for i in test],
+            labelled=[labelled[i] for i in train],
+            labels=[labels[i] for i in train],
+            limit=1,
+        )
+        for j, (i, best) in enumerate(zip(test, ranked, strict=True)):
+            raw[f + j * folds] = best[0][1] if best else 0.0
+            right[f + j * folds] = bool(best) and best[0][0] == int(labels[i])
+    return raw, right
+
+
+def reliability(categorizer: Categorizer, labelled: Sequence[ProductText], labels: Sequence[int]) -> Reliability:
+    """The shop's own calibration when it has labelled enough products, the conservative default otherwise."""
+    usable = sum(1 for n in labels if int(n) in categorizer.leaf_of)
+    if usable < CALIBRATION_MIN_LABELS:
+        return Reliability()
+    return fit_reliability(*held_out(categorizer, labelled, labels))

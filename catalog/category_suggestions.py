@@ -11,6 +11,7 @@ merchant's choices are what the suggester learns from.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -34,7 +35,7 @@ REFRESH_DELAY = 5  # seconds: a taxonomy posted one category at a time is refres
 
 def category_threshold() -> float:
     """The probability above which the best suggestion becomes the product's category (CATALOG_CATEGORY_THRESHOLD)."""
-    return float(getattr(settings, "CATALOG_CATEGORY_THRESHOLD", 0.9))
+    return float(getattr(settings, "CATALOG_CATEGORY_THRESHOLD", 0.8))
 
 
 def _open(tenant: Tenant) -> QuerySet[Product]:
@@ -70,6 +71,23 @@ def _labelled(tenant: Tenant, cidx: index.CategoryIndex) -> tuple[list[categoriz
     return texts, labels
 
 
+_reliabilities: dict[int, tuple[tuple, categorizing.Reliability]] = {}  # tenant pk -> (inputs' key, table)
+
+
+def _reliability(
+    tenant: Tenant, cidx: index.CategoryIndex, labelled: list[categorizing.ProductText], labels: list[int]
+) -> categorizing.Reliability:
+    """The shop's calibration, recomputed only when its tree or its labelled products changed: the held-out
+    folds rank every labelled product again, seconds on a big tree, and one created product would pay it."""
+    key = (cidx.version, id(cidx), hash(tuple(labels)), hash(tuple(labelled)))
+    cached = _reliabilities.get(tenant.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    table = categorizing.reliability(cidx.categorizer, labelled, labels)
+    _reliabilities[tenant.pk] = (key, table)
+    return table
+
+
 def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) -> int:
     """Rank the leaf categories for the given products and store the best five on each; returns how many were done.
 
@@ -99,12 +117,15 @@ def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) 
         )
     texts = [_text(*r[1:]) for r in rows] + [_text(*r) for r in context]
     ranked = cidx.categorizer.rank(texts, labelled=labelled, labels=labels)[: len(rows)]
+    # The score stored and shown is calibrated: the share of such suggestions that proved right on the
+    # shop's own labelled products (held out), or the conservative default without enough of them.
+    calibrated = _reliability(tenant, cidx, labelled, labels)
     by_pk = {
         r[0]: [
             {
                 "category_id": int(cidx.ids[node]),
                 "full_external_id": cidx.full_external_ids[node],
-                "score": round(score, 4),
+                "score": round(calibrated(score), 4),
             }
             for node, score in ranking
         ]
@@ -171,22 +192,38 @@ def _pending_key(tenant: Tenant) -> str:
     return f"catalog:category-refresh-pending:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
 
 
+def _last_write_key(tenant: Tenant) -> str:
+    return f"catalog:category-last-write:{tenant.pk}:{tenant.created_at.timestamp():.6f}"
+
+
 def categories_changed(tenant: Tenant) -> None:
-    """After a category write (on commit): one refresh of the tenant's open products, shortly after the last write.
+    """After a category write (on commit): one refresh of the tenant's open products, once the writes stop.
 
     Writes in a burst (a taxonomy posted one category per request) share the
     refresh that is already pending; it reads the categories when it runs.
     """
     from catalog import tasks
 
+    cache.set(_last_write_key(tenant), time.time(), timeout=REFRESH_DELAY * 60)
     if cache.add(_pending_key(tenant), 1, timeout=REFRESH_DELAY * 60):
         tasks.category_suggestions_refresh.apply_async((tenant.pk,), countdown=REFRESH_DELAY)
 
 
 def category_suggestions_refresh_pending(*, tenant_id: int) -> int:
-    """The delayed refresh queued by ``categories_changed`` (clears the pending mark first)."""
+    """The delayed refresh queued by ``categories_changed``: put off again while writes keep coming (a
+    5,000-category upload takes minutes; refreshing every few seconds re-ranked every product against each
+    partial tree), then it clears the pending mark and refreshes."""
+    from catalog import tasks
+
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
+        return 0
+    last = cache.get(_last_write_key(tenant))
+    quiet = time.time() - float(last) if last is not None else math.inf
+    if quiet < REFRESH_DELAY and not tasks.category_suggestions_refresh.app.conf.task_always_eager:
+        # (eagerly, a countdown is not honoured: the re-queued task would run at once, over and over)
+        cache.touch(_pending_key(tenant), REFRESH_DELAY * 60)  # the burst still owns the one pending refresh
+        tasks.category_suggestions_refresh.apply_async((tenant.pk,), countdown=math.ceil(REFRESH_DELAY - quiet))
         return 0
     cache.delete(_pending_key(tenant))
     return category_suggestions_refresh(tenant=tenant)

@@ -451,6 +451,17 @@ def _descendants(category: Category) -> list[Category]:
     return out
 
 
+def _category_unchanged(
+    category: Category, name: str, en_name: str, en_description: str, description: str | None, parent: object
+) -> bool:
+    """Whether an upsert would leave the category as it is (``parent`` Ellipsis: the parent is not being set)."""
+    return (
+        (category.name, category.en_name, category.en_description) == (name, en_name, en_description)
+        and (description is None or category.description == description)
+        and (parent is ... or category.parent_id == (parent.pk if parent is not None else None))
+    )
+
+
 @retry_deadlock
 @transaction.atomic
 def category_upsert(
@@ -474,12 +485,14 @@ def category_upsert(
     # pass alone could form a cycle together), and a create racing another create of the same id must see
     # it and answer as an update.
     tenant_lock("categories", tenant.pk)
-    categories = Category.objects.for_tenant(tenant)
-    category = categories.filter(external_id=external_id).first()
+    # the category and its parent in one query: a taxonomy is posted one category per request, thousands of them
+    wanted = [external_id] if external_parent_id is None else [external_id, external_parent_id]
+    found = {c.external_id: c for c in Category.objects.for_tenant(tenant).filter(external_id__in=wanted)}
+    category = found.get(external_id)
     created = category is None
     parent = None
     if external_parent_id is not None:
-        parent = categories.filter(external_id=external_parent_id).first()
+        parent = found.get(external_parent_id)
         if parent is None:
             raise ValidationFailed("Validation failed", {"external_parent_id": ["Parent category not found"]})
         if not created:
@@ -491,6 +504,16 @@ def category_upsert(
                     )
                 seen.add(node.pk)
                 node = node.parent
+    if not created and _category_unchanged(
+        category,
+        name,
+        en_name,
+        en_description,
+        description,
+        parent if (external_parent_id is not None or parent_given) else ...,
+    ):
+        # A shop re-posting its whole taxonomy: nothing to write, no index to invalidate, no refresh to queue.
+        return category, False
     if created:
         category = Category(tenant=tenant, external_id=external_id)
     category.name = name

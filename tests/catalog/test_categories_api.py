@@ -59,6 +59,22 @@ def test_upsert_updates_by_external_id_with_200(sortillus, tenant_a):
     assert Category.objects.filter(tenant=tenant_a, external_id=456).count() == 1
 
 
+def test_reposting_an_unchanged_category_writes_nothing_and_queues_nothing(
+    sortillus, tenant_a, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    make_category(tenant_a, 20, "Home & Tech")
+    assert upsert(sortillus).status_code == 201
+    before = Category.objects.get(tenant=tenant_a, external_id=456).updated_at
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_max_num_queries(12) as queries:
+        assert upsert(sortillus).status_code == 200
+    assert not any(q["sql"].startswith(("UPDATE", "INSERT")) for q in queries.captured_queries)
+    assert callbacks == []  # no index invalidation, no suggestion refresh
+    assert Category.objects.get(tenant=tenant_a, external_id=456).updated_at == before
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert upsert(sortillus, en_description="Devices").status_code == 200  # a change still counts
+    assert len(callbacks) == 2
+
+
 def test_level_change_moves_descendants(sortillus, tenant_a):
     for payload in (
         {"external_id": 1, "external_parent_id": None},

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from catalog import category_suggestions
+from catalog import categorizing, category_suggestions
 from catalog.models import Product
 from tests import factories
 from tests.catalog.conftest import make_category
@@ -77,7 +78,8 @@ def taxonomy(tenant_a):
     return leaves
 
 
-def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy):
+def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy, settings):
+    settings.CATALOG_CATEGORY_THRESHOLD = 0.6  # below the conservative zero-shot ceiling (0.7), to see assignments
     products = [
         (factories.product(tenant_a, name=n, description=d, suggested_category_name=s), leaf)
         for n, d, s, leaf in PRODUCTS
@@ -94,7 +96,19 @@ def test_suggestion_accuracy_on_a_generated_taxonomy(tenant_a, taxonomy):
     assert assigned / len(products) >= 0.75 and wrong == 0, (assigned, wrong)
 
 
-def test_assigned_category_keeps_its_score_and_makes_the_product_ready(tenant_a, taxonomy):
+def test_without_labelled_products_nothing_reaches_the_default_threshold(tenant_a, taxonomy):
+    """Zero-shot scores are the conservative default (0.7 x the raw probability): below the 0.8 threshold, so
+    the suggestions are stored and shown but no category is assigned until the shop's labels calibrate them."""
+    products = [
+        factories.product(tenant_a, name=n, description=d, suggested_category_name=s) for n, d, s, _ in PRODUCTS
+    ]
+    assert suggest(*products) == 0
+    scores = [p.category_suggestions[0]["score"] for p in Product.objects.filter(pk__in=[p.pk for p in products])]
+    assert max(scores) <= categorizing.DEFAULT_RELIABILITY < category_suggestions.category_threshold()
+
+
+def test_assigned_category_keeps_its_score_and_makes_the_product_ready(tenant_a, taxonomy, settings):
+    settings.CATALOG_CATEGORY_THRESHOLD = 0.5
     product = factories.product(tenant_a, name="Trail running shoe", suggested_category_name="running shoes")
     assert suggest(product) == 1
     product.refresh_from_db()
@@ -128,8 +142,9 @@ def test_suggestion_only_uses_the_products_tenant(tenant_a, tenant_b, taxonomy):
 
 
 def test_created_product_gets_its_category_through_the_task(
-    sortillus, tenant_a, taxonomy, django_capture_on_commit_callbacks, eager_tasks
+    sortillus, tenant_a, taxonomy, django_capture_on_commit_callbacks, eager_tasks, settings
 ):
+    settings.CATALOG_CATEGORY_THRESHOLD = 0.5
     body = {"product": {"id": 6, "name": "Cast iron skillet", "suggested_category_name": "cookware"}}
     with django_capture_on_commit_callbacks(execute=True):
         assert sortillus.post("/api/v3/products", body, format="json").status_code == 201
@@ -137,3 +152,45 @@ def test_created_product_gets_its_category_through_the_task(
     assert data["category_external_id"] == taxonomy["Cookware"].full_external_id
     assert data["state"] == "ready"
     assert Product.objects.get(tenant=tenant_a, external_id=6).category_score > 0
+
+
+def test_reliability_table_is_monotone_and_shrunk():
+    # raw scores 0.1..0.9: the low half right 1 in 4, the high half always; one noisy low hit
+    raw = [i / 20 for i in range(1, 20)] * 4
+    right = [r > 0.5 or (i % 4 == 0) for i, r in enumerate(raw)]
+    table = categorizing.fit_reliability(raw, right)
+    assert list(table.values) == sorted(table.values)
+    assert table(0.05) < 0.5 < table(0.95) < 1.0  # shrunk toward the overall accuracy: never claims certainty
+    assert table.measured == len(raw)
+
+
+def test_too_few_labels_give_the_conservative_default():
+    default = categorizing.Reliability()
+    assert default(1.0) == categorizing.DEFAULT_RELIABILITY and default(0.5) == 0.5 * categorizing.DEFAULT_RELIABILITY
+    assert categorizing.fit_reliability([], []) == default
+
+
+def test_spelling_decides_when_the_word_model_sees_no_difference():
+    """A word model that knows nothing of the text (every vector alike): the blend follows the side that picks
+    a leaf clearly, so French titles still land by their shared stems."""
+    nodes = [categorizing.Node("Bougie parfumée"), categorizing.Node("Menottes"), categorizing.Node("Lubrifiant")]
+    flat = lambda texts: np.ones((len(texts), 4), dtype=np.float32) / 2  # noqa: E731
+    products = [categorizing.ProductText("Menottes en soie"), categorizing.ProductText("Lubrifiant naturel riche")]
+    scores = categorizing.Categorizer(nodes, flat).zero_shot(products)
+    assert list(scores.argmax(axis=1)) == [1, 2]
+    assert scores[0, 1] - scores[0, 0] > 0.5 * (1 - categorizing.CHAR_WEIGHT)  # not damped to CHAR_WEIGHT's share
+
+
+def test_the_calibration_is_recomputed_only_when_the_labels_change(tenant_a, taxonomy, monkeypatch):
+    calls = []
+    real = categorizing.reliability
+    monkeypatch.setattr(categorizing, "reliability", lambda *a: calls.append(1) or real(*a))
+    labelled = factories.product(tenant_a, name="Linen shirt", category=taxonomy["T-Shirts"])
+    first, second = (factories.product(tenant_a, name=n) for n in ("Graphic tee", "Trail running shoe"))
+    suggest(first)
+    suggest(second)
+    assert len(calls) == 1  # same tree, same labelled products: the held-out table is reused
+    labelled.category = taxonomy["Jeans"]
+    labelled.save()
+    suggest(first)
+    assert len(calls) == 2

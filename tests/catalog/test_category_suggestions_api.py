@@ -77,6 +77,36 @@ def test_a_taxonomy_upload_queues_one_refresh(sortillus, tenant_a, shop_products
     assert queued == [((tenant_a.pk,), {"countdown": category_suggestions.REFRESH_DELAY})]
 
 
+def test_the_refresh_waits_until_the_category_writes_stop(tenant_a, shop_products, monkeypatch):
+    """A refresh that comes due while writes are still arriving puts itself off (one refresh after the burst,
+    not one every few seconds against a half-posted taxonomy); once the writes are quiet it runs."""
+    import time
+
+    from django.core.cache import cache
+
+    from catalog import tasks
+    from config.celery import app
+
+    queued = []
+    monkeypatch.setattr(tasks.category_suggestions_refresh, "apply_async", lambda args, **kw: queued.append(kw))
+    refreshed = []
+    monkeypatch.setattr(
+        category_suggestions, "category_suggestions_refresh", lambda **kw: refreshed.append(kw) or len(shop_products)
+    )
+    saved, app.conf.task_always_eager = app.conf.task_always_eager, False  # as with a worker: countdowns honoured
+    try:
+        cache.set(category_suggestions._last_write_key(tenant_a), time.time())  # a write just now
+        assert category_suggestions.category_suggestions_refresh_pending(tenant_id=tenant_a.pk) == 0
+        assert refreshed == [] and len(queued) == 1
+        assert 1 <= queued[0]["countdown"] <= category_suggestions.REFRESH_DELAY
+        quiet = time.time() - category_suggestions.REFRESH_DELAY - 1
+        cache.set(category_suggestions._last_write_key(tenant_a), quiet)
+        assert category_suggestions.category_suggestions_refresh_pending(tenant_id=tenant_a.pk) == len(shop_products)
+        assert len(refreshed) == 1 and len(queued) == 1
+    finally:
+        app.conf.task_always_eager = saved
+
+
 def test_a_merchant_category_is_never_overwritten(
     sortillus, tenant_a, shop_products, django_capture_on_commit_callbacks, eager_tasks
 ):

@@ -103,3 +103,18 @@ def test_wordllama_loads_from_the_package_without_the_network(monkeypatch):
     assert vectors.shape == (4, 256)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert not vectors[3].any()
+
+
+def test_scores_calibrated_on_the_shops_labels_match_the_held_out_accuracy(sample, embedder):
+    """With 60 labelled products the score is the held-out accuracy of its raw-score step: on the other 40
+    products the mean score is near the share actually right (40 products: a loose bound)."""
+    nodes, products, gold = sample
+    categorizer = categorizing.Categorizer(nodes, embedder.embed)
+    labelled, rest = list(range(60)), list(range(60, 100))
+    kw = {"labelled": [products[i] for i in labelled], "labels": [gold[i] for i in labelled]}
+    reliability = categorizing.reliability(categorizer, **kw)
+    assert reliability.measured == 60 and list(reliability.values) == sorted(reliability.values)
+    ranked = categorizer.rank([products[i] for i in rest], **kw)
+    right = top1(ranked, [gold[i] for i in rest])
+    calibrated = sum(reliability(r[0][1]) for r in ranked) / len(rest)
+    assert abs(calibrated - right) < 0.2, (calibrated, right)

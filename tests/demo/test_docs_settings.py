@@ -92,7 +92,7 @@ CLAIMS = [
     ("README.md", "the key's own limit (default 1000/hour)", "key_limit"),
     ("docs/merchandising.md", "60 requests per minute per shop", "dynasort_limit"),
     ("docs/catalog.md", "`CATALOG_EMBEDDING_DIM` (256)", "embedding_dim"),
-    ("docs/catalog.md", "`CATALOG_CATEGORY_THRESHOLD` (0.9)", "category_rule"),
+    ("docs/catalog.md", "`CATALOG_CATEGORY_THRESHOLD` (0.8)", "category_rule"),
     ("docs/catalog.md", "`CATALOG_EMBEDDING_BACKEND` (`wordllama`;", "embedding_backend"),
 ]
 FACTS = {
@@ -103,7 +103,7 @@ FACTS = {
     "key_limit": lambda: settings.DEFAULT_KEY_RATE_LIMIT == (1000, 3600),
     "dynasort_limit": lambda: settings.MERCHANDISING_RATE_LIMIT == (60, 60),
     "embedding_dim": lambda: env_defaults()["CATALOG_EMBEDDING_DIM"] == 256,
-    "category_rule": lambda: env_defaults()["CATALOG_CATEGORY_THRESHOLD"] == 0.9,
+    "category_rule": lambda: env_defaults()["CATALOG_CATEGORY_THRESHOLD"] == 0.8,
     "embedding_backend": lambda: env_defaults()["CATALOG_EMBEDDING_BACKEND"] == "wordllama",
 }
 
