@@ -196,3 +196,12 @@ def test_many_tenants_stay_under_the_budget(settings):
         assert index.cache_stats().bytes <= index._budget_bytes()
     assert index.cache_stats().evictions >= 2
     assert ("product", index._tenant_key(tenants[-1])) in index._indexes
+
+
+def test_readyz_shows_this_process_s_index_cache(client, tenant_a):
+    shop(tenant_a, 3, 77_000)
+    index.product_index(tenant_a)
+    cache = client.get("/readyz").json()["checks"]["index_cache"]
+    assert cache["entries"] == 1 and cache["misses"] == 1
+    assert cache["bytes"] == index.index_nbytes(index.product_index(tenant_a))
+    assert cache["budget"] == index._budget_bytes()
