@@ -184,6 +184,8 @@ def embeddings_refresh(*, tenant: Tenant, product_ids: list[int] | None = None, 
         embedded = ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values("product_id")
         products = products.exclude(pk__in=embedded)
     rows = list(products.values_list("pk", "name", "brand", "category__en_name", "description"))
+    if not rows:  # every cold index build asks (missing_only): nothing to embed, no second query
+        return 0
     existing = dict(
         ProductEmbedding.objects.for_tenant(tenant)
         .filter(backend=backend, product_id__in=[r[0] for r in rows] if product_ids is not None else products)
@@ -534,19 +536,20 @@ def _arrays_nbytes(arrays: Iterable[np.ndarray | None]) -> int:
 def _python_nbytes(index: ProductIndex) -> int:
     """An estimate of the Python lookups (row_of, keys, by_model): containers measured, items sampled.
 
-    The ints of row_of and the ModelKey objects are Python objects of about a hundred bytes each, a tenth of
-    an index at 256 dimensions: left out, the budget would undercount by that much."""
+    The ints of row_of and the ModelKey objects and their strings are Python objects of about 400 bytes per
+    product, a tenth of an index at 256 dimensions: left out, the budget would undercount by that much."""
     n = len(index.keys)
     if not n:
         return 0
     sample = index.keys[:: max(1, n // 64)]
-    per_key = sum(
-        sys.getsizeof(k) + sys.getsizeof(k.key) + sys.getsizeof(k.colours) + sys.getsizeof(k.sizes) for k in sample
-    ) / len(sample)
+    per_key = sum(sys.getsizeof(k) + sys.getsizeof(k.key) for k in sample) / len(sample)
+    # the colour and size sets are shared between keys (recommending._shared): counted once each
+    shared_sets = {id(s): sys.getsizeof(s) for k in sample for s in (k.colours, k.sizes)}
     ints = 2 * 32 * len(index.row_of)  # a key and a value int per row (small ints are shared; most ids are not)
     return int(
         sys.getsizeof(index.keys)
         + n * per_key
+        + sum(shared_sets.values())
         + sys.getsizeof(index.row_of)
         + ints
         + sys.getsizeof(index.by_model)
