@@ -171,7 +171,7 @@ CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
 CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 # Memory a process may keep tenants' product and category indexes in (least recently used tenants out;
 # 0: unbounded). Per process: each gunicorn worker and each Celery worker child has its own. An index larger
-# than the whole budget is built and served but not kept. About 3.2 KB per product at 256 dimensions.
+# than the whole budget is built and served but not kept. About 3.5 KB per product at 256 dimensions.
 CATALOG_INDEX_MEMORY_BUDGET_MB = env("CATALOG_INDEX_MEMORY_BUDGET_MB", 1024, cast=float)
 # Catalogue task queues: a tenant's catalogue tasks go to one of this many queues (by a hash of the tenant id,
 # config/celery.py), so a worker consuming some of them keeps only those tenants' indexes. 1: one queue for all.
