@@ -4,6 +4,7 @@
     make bench                       # everything, default sizes
     .venv/bin/python bench/run.py --quick      # smaller data, shorter HTTP runs
     .venv/bin/python bench/run.py --only http  # just the HTTP part
+    .venv/bin/python bench/run.py --only tenants  # just bench/tenants_bench.py, its section replaced in place
 
 Needs PostgreSQL and Redis (defaults: postgres://postgres@127.0.0.1:5432/bench,
 redis://127.0.0.1:6379/5; the database is created if missing) and wrk
@@ -362,6 +363,11 @@ ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
             "2",
         ],
     },
+    # 1,000 simulated tenants per worker budget, plus real shops of 1k/3k/10k products (bench/tenants_bench.py)
+    "tenants_bench.py": {
+        "full": [],
+        "quick": ["--requests", "400", "--warmup", "200", "--real-sizes", "1000", "3000", "--rss-cap-mb", "2048"],
+    },
     "catalog_bench.py": {
         "full": ["--products", "100000", "--orders", "100000"],
         "quick": ["--products", "5000", "--orders", "5000", "--sample", "50"],
@@ -560,10 +566,20 @@ def render(
     return "\n".join(lines)
 
 
+def splice(sections: list[tuple[str, str]]) -> None:
+    """Replace these engine sections in docs/benchmarks.md (or add them at the end), keeping the rest."""
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    for name, body in sections:
+        block = f"## {name}\n\n{body}\n\n"
+        section = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
+        text = section.sub(lambda _, b=block: b, text) if section.search(text) else f"{text.rstrip()}\n\n{block}"
+    REPORT.write_text(text.rstrip() + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs")
-    parser.add_argument("--only", choices=["http", "engines"], help="run one part")
+    parser.add_argument("--only", choices=["http", "engines", "tenants"], help="run one part")
     parser.add_argument("--seconds", type=int, default=None, help="seconds per HTTP endpoint")
     parser.add_argument("--products", type=int, default=None, help="demo shop size for the HTTP part")
     parser.add_argument("--scripts", nargs="+", help="only these engine scripts (e.g. demo_bench.py)")
@@ -589,6 +605,10 @@ def main() -> None:
         print("profiling one request of each surface", flush=True)
         profile = profile_http(env, ids)
         REPORT.write_text(render(http, engines, args, products, profile))
+    if args.only == "tenants":  # one engine: its section replaced in the report as it stands
+        splice(engine_benches(env, args.quick, ["tenants_bench.py"]))
+        print(f"wrote {REPORT.relative_to(ROOT)}")
+        return
     if args.only in (None, "engines"):
 
         def write(sections: list[tuple[str, str]]) -> None:

@@ -7,12 +7,20 @@ tenant's index version (a counter in the shared cache, bumped by every
 product or category write) changes, so every web and worker process sees a
 write at once. Brute-force cosine over a float32 matrix answers in a few
 milliseconds at 100,000 products (NOTES.md), so no pgvector is needed.
+
+The indexes a process keeps are held under ``CATALOG_INDEX_MEMORY_BUDGET_MB``
+(catalog/index_cache.py: least recently used tenants out, sizes counted from
+the arrays' real ``nbytes`` plus an estimate of the Python lookups), so a
+worker that has seen thousands of shops stays bounded; an evicted tenant's next
+use rebuilds its index from the stored vectors (docs/benchmarks.md, "Many
+tenants: index memory").
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -24,6 +32,7 @@ from django.db.models import Min
 
 from apikeys.redis_client import REDIS_ERRORS
 from catalog import categorizing, embeddings, recommending
+from catalog.index_cache import CacheStats, IndexCache
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
 
@@ -31,8 +40,6 @@ log = logging.getLogger("catalog.index")
 
 _lock = threading.Lock()
 _embedders: dict[str, embeddings.Embedder] = {}
-_product_indexes: dict[str, ProductIndex] = {}
-_category_indexes: dict[str, CategoryIndex] = {}
 DESCRIPTION_CHARS = 300
 
 
@@ -177,6 +184,8 @@ def embeddings_refresh(*, tenant: Tenant, product_ids: list[int] | None = None, 
         embedded = ProductEmbedding.objects.for_tenant(tenant).filter(backend=backend).values("product_id")
         products = products.exclude(pk__in=embedded)
     rows = list(products.values_list("pk", "name", "brand", "category__en_name", "description"))
+    if not rows:  # every cold index build asks (missing_only): nothing to embed, no second query
+        return 0
     existing = dict(
         ProductEmbedding.objects.for_tenant(tenant)
         .filter(backend=backend, product_id__in=[r[0] for r in rows] if product_ids is not None else products)
@@ -237,6 +246,12 @@ class ProductIndex:
     raw: np.ndarray | None = None  # the stored vectors before TF-IDF: a delta re-weighs them
     _matrix64: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        # Made with the index (not on first use) so the memory budget counts it when the index is stored:
+        # every use of a product index computes similarities, so nothing is made that would go unused.
+        if self._matrix64 is None:
+            self._matrix64 = self.matrix.astype(np.float64)
+
     def query_vector(self, row: int) -> np.ndarray:
         return self.matrix[row]
 
@@ -250,8 +265,6 @@ class ProductIndex:
         in float64 and its rounding error is far below float32's resolution,
         so both paths get the same scores and the same recommendations.
         """
-        if self._matrix64 is None:
-            self._matrix64 = self.matrix.astype(np.float64)
         m = self._matrix64
         other = m if cols is None else m[cols]
         return (m[np.asarray(rows)] @ other.T).astype(np.float32)
@@ -298,11 +311,13 @@ def _load_rows(tenant: Tenant, product_ids: list[int] | None = None) -> _Rows:
     rows = list(products.annotate(min_price=Min("variants__price")).order_by("pk").values_list(*_ROW_FIELDS))
     blobs = dict(vectors.values_list("product_id", "vector"))
     dim = embedder().dim
-    raw = np.zeros((len(rows), dim), dtype=np.float32)
-    for i, row in enumerate(rows):
-        blob = blobs.get(row[0])
-        if blob is not None and len(blob) == dim * 4:
-            raw[i] = np.frombuffer(bytes(blob), dtype=np.float32)
+    # One copy of all the vectors' bytes into the matrix (a missing or stale-sized vector is a zero row)
+    # instead of an array per product: this loop was a tenth of a cold build.
+    zero = bytes(dim * 4)
+    joined = bytearray().join(
+        blob if blob is not None and len(blob) == dim * 4 else zero for blob in (blobs.get(r[0]) for r in rows)
+    )
+    raw = np.frombuffer(joined, dtype=np.float32).reshape(len(rows), dim)
     return _Rows(
         ids=np.array([r[0] for r in rows], dtype=np.int64),
         external_ids=np.array([r[1] for r in rows], dtype=np.int64),
@@ -422,17 +437,25 @@ def _group_rows(values: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def product_index(tenant: Tenant) -> ProductIndex:
-    """The tenant's product index, rebuilt only when a write has changed the tenant's products."""
+    """The tenant's product index, rebuilt only when a write has changed the tenant's products.
+
+    Kept in this process under the memory budget (``_indexes``): a tenant evicted since its last use, or
+    never seen, is built from the stored vectors (a cold build).
+    """
     version = _version("product", tenant)
-    current = _product_indexes.get(_tenant_key(tenant))
+    key = ("product", _tenant_key(tenant))
+    current = _indexes.get(key)
     if current is not None and current.version == version:
+        _indexes.count("hits")
         return current
+    _indexes.count("misses" if current is None else "refreshes")
     changed = _changed_since(tenant, current, version) if current is not None else None
     if changed is not None:
         built = _apply_delta(tenant, current, changed, version)
     else:
         built = _build_product_index(tenant, version)
-    _product_indexes[_tenant_key(tenant)] = built
+    if not _indexes.put(key, built) and _indexes.get(key) is None:
+        _warn_oversize(tenant, built)
     return built
 
 
@@ -475,9 +498,115 @@ def _build_category_index(tenant: Tenant, version: int) -> CategoryIndex:
 def category_index(tenant: Tenant) -> CategoryIndex:
     """The tenant's category index (categories embedded from their path, en_name and en_description)."""
     version = _version("category", tenant)
-    current = _category_indexes.get(_tenant_key(tenant))
+    key = ("category", _tenant_key(tenant))
+    current = _indexes.get(key)
     if current is not None and current.version == version:
+        _indexes.count("hits")
         return current
+    _indexes.count("misses" if current is None else "refreshes")
     built = _build_category_index(tenant, version)
-    _category_indexes[_tenant_key(tenant)] = built
+    if not _indexes.put(key, built) and _indexes.get(key) is None:
+        _warn_oversize(tenant, built)
     return built
+
+
+# ---- the per-process cache of indexes -------------------------------------------
+
+
+def _budget_bytes() -> int | None:
+    """CATALOG_INDEX_MEMORY_BUDGET_MB in bytes; None (unbounded) when it is 0."""
+    mb = float(getattr(settings, "CATALOG_INDEX_MEMORY_BUDGET_MB", 1024))
+    return int(mb * 1024 * 1024) if mb > 0 else None
+
+
+def _arrays_nbytes(arrays: Iterable[np.ndarray | None]) -> int:
+    """The bytes of the arrays' buffers, each buffer once (the matrix may be the stored vectors themselves,
+    and the category row lists are views of one array)."""
+    seen: dict[int, int] = {}
+    for a in arrays:
+        if a is None:
+            continue
+        base = a
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        seen[id(base)] = max(seen.get(id(base), 0), base.nbytes)
+    return sum(seen.values())
+
+
+def _python_nbytes(index: ProductIndex) -> int:
+    """An estimate of the Python lookups (row_of, keys, by_model): containers measured, items sampled.
+
+    The ints of row_of and the ModelKey objects and their strings are Python objects of about 400 bytes per
+    product, a tenth of an index at 256 dimensions: left out, the budget would undercount by that much."""
+    n = len(index.keys)
+    if not n:
+        return 0
+    sample = index.keys[:: max(1, n // 64)]
+    per_key = sum(sys.getsizeof(k) + sys.getsizeof(k.key) for k in sample) / len(sample)
+    # the colour and size sets are shared between keys (recommending._shared): counted once each
+    shared_sets = {id(s): sys.getsizeof(s) for k in sample for s in (k.colours, k.sizes)}
+    ints = 2 * 32 * len(index.row_of)  # a key and a value int per row (small ints are shared; most ids are not)
+    return int(
+        sys.getsizeof(index.keys)
+        + n * per_key
+        + sum(shared_sets.values())
+        + sys.getsizeof(index.row_of)
+        + ints
+        + sys.getsizeof(index.by_model)
+        + sum(sys.getsizeof(rows) for rows in index.by_model.values())
+        + sys.getsizeof(index.category_rows)
+    )
+
+
+def index_nbytes(index: ProductIndex | CategoryIndex) -> int:
+    """What keeping ``index`` costs: its arrays' buffers plus an estimate of its Python objects."""
+    if isinstance(index, ProductIndex):
+        arrays = [
+            index.ids,
+            index.external_ids,
+            index.matrix,
+            index.idf,
+            index.eligible,
+            index.cluster,
+            index.category,
+            index.price,
+            index.raw,
+            index._matrix64,
+            *index.category_rows.values(),
+        ]
+        return _arrays_nbytes(arrays) + _python_nbytes(index)
+    cat = index.categorizer
+    holders = [cat, getattr(cat, "chars", None)]
+    arrays = [index.ids, *(v for h in holders if h is not None for v in getattr(h, "__dict__", {}).values())]
+    nodes = sum(sys.getsizeof(n.name) + sys.getsizeof(n.description) + 64 for n in cat.nodes)
+    nodes += sys.getsizeof(getattr(getattr(cat, "chars", None), "vocab", {}))
+    return _arrays_nbytes(a for a in arrays if isinstance(a, np.ndarray)) + nodes + 200 * len(index.row_of)
+
+
+# One cache for both kinds of index (keys ("product" | "category", tenant)), under one budget.
+_indexes: IndexCache[ProductIndex | CategoryIndex] = IndexCache(
+    budget=_budget_bytes, size=index_nbytes, version=lambda index: index.version
+)
+# The names callers (tests, benches) clear the indexes through.
+_product_indexes = _category_indexes = _indexes
+_oversize_warned: set[str] = set()
+
+
+def _warn_oversize(tenant: Tenant, index: ProductIndex | CategoryIndex) -> None:
+    """Log once per tenant and process that its index is larger than the whole budget (rebuilt on each use)."""
+    if _tenant_key(tenant) in _oversize_warned:
+        return
+    _oversize_warned.add(_tenant_key(tenant))
+    log.warning(
+        "the %s index of tenant %s (%.1f MB) is larger than CATALOG_INDEX_MEMORY_BUDGET_MB (%s): served, not kept;"
+        " raise the budget above the largest tenant's index",
+        type(index).__name__,
+        tenant.pk,
+        index_nbytes(index) / 1e6,
+        getattr(settings, "CATALOG_INDEX_MEMORY_BUDGET_MB", None),
+    )
+
+
+def cache_stats() -> CacheStats:
+    """This process's index cache: entries, bytes, budget, hits, misses, refreshes, evictions, oversize."""
+    return _indexes.stats()

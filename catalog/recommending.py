@@ -100,20 +100,36 @@ QUOTAS = {"same_model": 3, "bundle": 3, "complementary": 2, "similar": 10}
 KIND_ORDER = ("same_model", "bundle", "complementary", "similar")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelKey:
+    # Slots, and shared colour/size sets: every product of every tenant kept in memory has one (the product
+    # index's keys), and a set is over 200 bytes where most products have none or one colour.
     key: str  # brand + title without colour and size words
     colours: frozenset[str]
     sizes: frozenset[str]
 
 
+# The distinct colour and size sets seen (few: combinations of a few dozen words), each kept once.
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+_NONE: frozenset[str] = frozenset()
+
+
+def _shared(words: list[str]) -> frozenset[str]:
+    if not words:
+        return _NONE
+    found = frozenset(words)
+    return _SETS.setdefault(found, found) if len(_SETS) < 100_000 else found
+
+
 def model_key(brand: str, title: str) -> ModelKey:
     """Split a title into the model (what stays when colour and size words go) and its colour/size words."""
     tokens = _TOKEN.findall((title or "").lower())
-    colours = frozenset(t for t in tokens if t in COLOURS)
-    sizes = frozenset(t for t in tokens if t in SIZES)
-    rest = [t for t in tokens if t not in COLOURS and t not in SIZES]
-    return ModelKey(key=f"{(brand or '').strip().lower()}|{' '.join(rest)}", colours=colours, sizes=sizes)
+    colours = [t for t in tokens if t in COLOURS]
+    sizes = [t for t in tokens if t in SIZES]
+    rest = [t for t in tokens if t not in COLOURS and t not in SIZES] if colours or sizes else tokens
+    return ModelKey(
+        key=f"{(brand or '').strip().lower()}|{' '.join(rest)}", colours=_shared(colours), sizes=_shared(sizes)
+    )
 
 
 def same_model_difference(a: ModelKey, b: ModelKey) -> tuple[str, list[str], list[str]] | None:

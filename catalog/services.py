@@ -421,7 +421,7 @@ def product_recommend_start(*, tenant: Tenant, product: Product) -> Product:
     product.last_error = ""
     product.save(update_fields=["state", "state_changed_at", "last_error", "updated_at"])
     pk = product.pk
-    enqueue(tasks.product_recommend, pk)
+    enqueue(tasks.product_recommend, pk, tenant.pk)  # the tenant id routes it (config.celery.route_task)
     return product
 
 

@@ -19,8 +19,10 @@ log = logging.getLogger("catalog.tasks")
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def product_recommend(self, product_id: int) -> bool:
-    """Compute the recommendations of a product that is ``recommending_products``."""
+def product_recommend(self, product_id: int, tenant_id: int | None = None) -> bool:
+    """Compute the recommendations of a product that is ``recommending_products``.
+
+    ``tenant_id`` only routes the task to its tenant's catalogue queue (config.celery.route_task)."""
     try:
         return recommendations.product_recommendations_compute(product_id=product_id)
     except TRANSIENT as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
@@ -41,5 +43,8 @@ def readyz(request):
         }
     else:
         checks["redis"] = {"ok": True, "mode": "not configured (embedded mode: in-process limits)"}
+    from catalog import index  # this process's tenant indexes under CATALOG_INDEX_MEMORY_BUDGET_MB
+
+    checks["index_cache"] = {"ok": True, **dataclasses.asdict(index.cache_stats())}
     ready = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

@@ -169,6 +169,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PLATFORM_MAX_REQUEST_BODY_BYTES
 CATALOG_EMBEDDING_BACKEND = env("CATALOG_EMBEDDING_BACKEND", "wordllama")
 CATALOG_EMBEDDING_DIM = env("CATALOG_EMBEDDING_DIM", 256, cast=int)
 CATALOG_EMBEDDING_MODEL = env("CATALOG_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+# Memory a process may keep tenants' product and category indexes in (least recently used tenants out;
+# 0: unbounded). Per process: each gunicorn worker and each Celery worker child has its own. An index larger
+# than the whole budget is built and served but not kept. About 3.5 KB per product at 256 dimensions.
+CATALOG_INDEX_MEMORY_BUDGET_MB = env("CATALOG_INDEX_MEMORY_BUDGET_MB", 1024, cast=float)
+# Catalogue task queues: a tenant's catalogue tasks go to one of this many queues (by a hash of the tenant id,
+# config/celery.py), so a worker consuming some of them keeps only those tenants' indexes. 1: one queue for all.
+CATALOG_QUEUES = env("CATALOG_QUEUES", 1, cast=int)
 # calibrated score (0-1) above which the best category suggestion becomes the product's category. Scores are
 # the share of such suggestions that proved right on the shop's own merchant-categorised products (held out;
 # from 50 of them), else 0.7 x the ranker's probability (docs/catalog.md). 0.8 was chosen from

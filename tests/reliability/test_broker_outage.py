@@ -154,7 +154,9 @@ def test_writes_during_a_broker_outage_answer_2xx_and_their_work_is_done_afterwa
     os.kill(broker.process.pid, signal.SIGSTOP)
     status, _, answer = http("POST", f"{web.url}/api/v3/products/{products[2].pk}/recommend", key, timeout=60)
     assert status == 200, answer  # returned (bounded by the broker timeouts), not killed by gunicorn's timeout
-    assert TaskOutbox.objects.filter(task="catalog.tasks.product_recommend", args=[products[2].pk]).exists()
+    assert TaskOutbox.objects.filter(
+        task="catalog.tasks.product_recommend", args=[products[2].pk, tenant_a.pk]
+    ).exists()
     os.kill(broker.process.pid, signal.SIGCONT)
 
     settings.REDIS_URL = broker.url
