@@ -192,16 +192,32 @@ def _pg_array(values: list, field: models.Field) -> str:
     Django's psycopg cursor binds parameters client-side: thousands of placeholders, or psycopg's array
     dumper, cost more than the statement itself (cProfile: 0.5 s of a 1.8 s call); str methods build the
     literal in a few milliseconds. The server parses it under the column's type (cast in the statement).
+    A column without NULLs is joined and escaped in one pass over the whole text (per-value quoting was
+    100 ms of a 1,000-product call under cProfile); timestamps are formatted once per distinct value (most
+    are the call's ``now``).
     """
     if isinstance(field, models.BooleanField):
         items = ("NULL" if v is None else "t" if v else "f" for v in values)
     elif isinstance(field, models.IntegerField | models.ForeignKey | models.DecimalField):
+        if None not in values:
+            return "{" + ",".join(map(str, values)) + "}"
         items = ("NULL" if v is None else str(v) for v in values)
     elif isinstance(field, models.DateTimeField):
-        items = ("NULL" if v is None else _pg_quote(v.isoformat()) for v in values)
+        formatted: dict[Any, str] = {}
+        items = (
+            "NULL" if v is None else formatted.get(v) or formatted.setdefault(v, _pg_quote(v.isoformat()))
+            for v in values
+        )
     elif isinstance(field, models.JSONField):
         items = ("NULL" if v is None else _pg_quote(json.dumps(v)) for v in values)
     else:
+        if values and None not in values:
+            # NUL never occurs in stored text (PostgreSQL refuses it; validation rejects it), so it can stand
+            # between the values while the whole text is escaped at once.
+            joined = "\x00".join(map(str, values))
+            if joined.count("\x00") == len(values) - 1:
+                escaped = joined.replace("\\", "\\\\").replace('"', '\\"')
+                return '{"' + escaped.replace("\x00", '","') + '"}'
         items = ("NULL" if v is None else _pg_quote(str(v)) for v in values)
     return "{" + ",".join(items) + "}"
 
