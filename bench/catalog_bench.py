@@ -214,7 +214,7 @@ def _put_products(client: Client, body: bytes) -> dict:
     return result
 
 
-def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None:
+def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random, embed: bool = True) -> None:
     """End to end through the HTTP view (django.test.Client PUT with a write key and a JSON body, as a client
     sends it), with the service (catalog.sync.products_sync) and validation (validate_each) parts split out.
     Building and encoding the request bodies is the client's work and is not timed."""
@@ -255,6 +255,14 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
     # What a sync leaves to the workers: embedding the new products (catalog.tasks.products_embed, queued
     # after each call's commit). Timed here in one process; the queued tasks are dropped (they would find
     # nothing left to embed).
+    if embed:
+        bench_embedding(tenant)
+    elif not celery_app.conf.task_always_eager:
+        celery_app.control.purge()  # no worker runs here: drop the queued embedding and suggestion tasks
+    _bench_resync(client, kept)
+
+
+def bench_embedding(tenant: Tenant) -> None:
     t0 = time.perf_counter()
     embedded = index.embeddings_refresh(tenant=tenant, missing_only=True)
     took = time.perf_counter() - t0
@@ -264,6 +272,9 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
         f"embedding the {embedded} synced products (the worker's part of a sync, one process): {took:.1f} s, "
         f"{embedded / took:.0f} products/s"
     )
+
+
+def _bench_resync(client: Client, kept: list[bytes]) -> None:
     n = sum(len(json.loads(b)["products"]) for b in kept)
     # The same calls again: nothing changes (no row is written).
     t0 = time.perf_counter()
@@ -376,6 +387,7 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="also compute recommendations for every product (the batch)")
     parser.add_argument("--keep", action="store_true", help="keep the bench tenant afterwards")
     parser.add_argument("--sync-only", action="store_true", help="only the product and order sync parts")
+    parser.add_argument("--no-embed", action="store_true", help="skip timing the workers' embedding of the sync")
     args = parser.parse_args()
     print(f"database: {settings.DATABASES['default']['ENGINE']}, cache: {settings.CACHES['default']['BACKEND']}")
     Tenant.objects.filter(domain=DOMAIN).delete()
@@ -396,7 +408,7 @@ def main() -> None:
                 en_name=leaf,
                 en_description=" ".join(WORDS[leaf]),
             )
-        bench_sync(tenant, key, args.products, rng)
+        bench_sync(tenant, key, args.products, rng, embed=not args.no_embed)
         cats = {c.en_name: c.pk for c in Category.objects.for_tenant(tenant)}
         for leaf, pk in cats.items():  # assign categories in bulk (suggestion is benchmarked by its own tests)
             Product.objects.for_tenant(tenant).filter(product_type=leaf).update(category_id=pk, state="ready")
