@@ -14,7 +14,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
@@ -169,6 +169,14 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
             by_id[item["id"]] = (i, item)
     if not by_id:
         return {"created": [], "updated": [], "rejected": rejected}
+    if connection.vendor == "postgresql":
+        # This call's look-ups probe unique indexes for 1,000-3,000 keys each. Under PostgreSQL's default
+        # random_page_cost (4, priced for spinning disks) the planner switches to a parallel scan of the whole
+        # table once it holds a few hundred thousand rows (EXPLAIN ANALYZE, 300,000 variants: 53-135 ms for
+        # 3,000 ids, linear in the catalog), where the index answers in 2 ms; 1.1 prices random reads as the
+        # SSDs this runs on serve them. SET LOCAL: this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
     # Two calls syncing the same products at once run one after the other from here: each reads what the
     # other committed, so every product ends as one payload, never a mix of two.
     keys_lock("product", tenant.pk, by_id)
