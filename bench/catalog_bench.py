@@ -12,6 +12,7 @@ Numbers are printed; docs/catalog.md lists the last measured ones.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -132,6 +133,79 @@ class _Timer:
         setattr(self.module, self.name, self.inner)
 
 
+class _Statements:
+    """Adds up the database time of each statement kind (verb and table) and of the COMMIT while active.
+
+    The COMMIT is where PostgreSQL runs the deferred foreign-key checks, so it is timed on its own
+    (Django's atomic() commits through connection.commit(), not through execute wrappers).
+    """
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    def _add(self, label: str, took: float) -> None:
+        self.totals[label] = self.totals.get(label, 0.0) + took
+        self.counts[label] = self.counts.get(label, 0) + 1
+
+    def __call__(self, execute, sql, params, many, context):
+        words = sql.split()
+        verb = words[0].strip("(").upper() if words else "?"
+        after = ("INTO", "FROM", "UPDATE")
+        pairs = itertools.pairwise(words)
+        table = next((w.strip('"(') for prev, w in pairs if prev.upper() in after), "")
+        if verb == "SELECT" and " UNION ALL " in sql.upper():
+            verb = "SELECT UNION"
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self._add(f"{verb} {table}".strip(), time.perf_counter() - t0)
+
+    def __enter__(self):
+        self._commit = connection._commit
+
+        def timed_commit():
+            t0 = time.perf_counter()
+            try:
+                return self._commit()
+            finally:
+                self._add("COMMIT", time.perf_counter() - t0)
+
+        connection._commit = timed_commit
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._wrapper.__exit__(*exc)
+        del connection._commit
+
+    def report(self, calls: int) -> str:
+        # the bench's own untimed ANALYZE between calls is not part of a call
+        rows = sorted(((k, v) for k, v in self.totals.items() if k != "ANALYZE"), key=lambda kv: -kv[1])
+        total = sum(took for _, took in rows)
+        parts = [f"{label} {took / calls * 1000:.1f} ms ({self.counts[label] // calls}x)" for label, took in rows[:8]]
+        return f"SQL per call {total / calls * 1000:.1f} ms: " + ", ".join(parts)
+
+
+def _wal_position() -> str | None:
+    """PostgreSQL's current WAL position (None elsewhere): the WAL a sync writes is what a replica must replay."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        return cursor.fetchone()[0]
+
+
+def _wal_bytes(since: str | None) -> float:
+    if since is None:
+        return float("nan")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [since])
+        return float(cursor.fetchone()[0])
+
+
 def _put_products(client: Client, body: bytes) -> dict:
     response = client.put("/api/platform/v1/products", data=body, content_type="application/json")
     assert response.status_code == 200, response.content[:500]
@@ -140,14 +214,21 @@ def _put_products(client: Client, body: bytes) -> dict:
     return result
 
 
-def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None:
+def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random, embed: bool = True) -> None:
     """End to end through the HTTP view (django.test.Client PUT with a write key and a JSON body, as a client
     sends it), with the service (catalog.sync.products_sync) and validation (validate_each) parts split out.
     Building and encoding the request bodies is the client's work and is not timed."""
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     kept: list[bytes] = []  # the first calls' bodies, sent again for the re-sync figures
     elapsed = 0.0
-    with _Timer(sync, "products_sync") as service, _Timer(platform_serializers, "validate_each") as validation:
+    statements = _Statements()
+    calls = 0
+    wal = _wal_position()
+    with (
+        _Timer(sync, "products_sync") as service,
+        _Timer(platform_serializers, "validate_each") as validation,
+        statements,
+    ):
         for start in range(1, count + 1, 1000):
             items = [product_item(pid, rng) for pid in range(start, min(start + 1000, count + 1))]
             body = json.dumps({"products": items}).encode()
@@ -156,6 +237,7 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
             t0 = time.perf_counter()
             result = _put_products(client, body)
             elapsed += time.perf_counter() - t0
+            calls += 1
             assert len(result["created"]) == len(items), result["updated"][:3]
             if start // 1000 % 20 == 0:
                 print(f"  synced {start + len(items) - 1} products", flush=True)
@@ -168,9 +250,19 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
         f"service {service.total:.1f} s, "
         f"validation {validation.total:.1f} s, rest of the request {elapsed - service.total - validation.total:.1f} s)"
     )
+    print(f"  create calls, {statements.report(calls)}")
+    print(f"  WAL written by the creates: {_wal_bytes(wal) / count / 1024:.1f} KiB per product (3 variants)")
     # What a sync leaves to the workers: embedding the new products (catalog.tasks.products_embed, queued
     # after each call's commit). Timed here in one process; the queued tasks are dropped (they would find
     # nothing left to embed).
+    if embed:
+        bench_embedding(tenant)
+    elif not celery_app.conf.task_always_eager:
+        celery_app.control.purge()  # no worker runs here: drop the queued embedding and suggestion tasks
+    _bench_resync(client, kept)
+
+
+def bench_embedding(tenant: Tenant) -> None:
     t0 = time.perf_counter()
     embedded = index.embeddings_refresh(tenant=tenant, missing_only=True)
     took = time.perf_counter() - t0
@@ -180,6 +272,9 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
         f"embedding the {embedded} synced products (the worker's part of a sync, one process): {took:.1f} s, "
         f"{embedded / took:.0f} products/s"
     )
+
+
+def _bench_resync(client: Client, kept: list[bytes]) -> None:
     n = sum(len(json.loads(b)["products"]) for b in kept)
     # The same calls again: nothing changes (no row is written).
     t0 = time.perf_counter()
@@ -194,13 +289,15 @@ def bench_sync(tenant: Tenant, key: str, count: int, rng: random.Random) -> None
         for item in data["products"]:
             item["variants"] = [dict(v, inventory_quantity=v["inventory_quantity"] + 1) for v in item["variants"]]
         bodies.append(json.dumps(data).encode())
+    wal = _wal_position()
     t0 = time.perf_counter()
     for body in bodies:
         _put_products(client, body)
     changed = time.perf_counter() - t0
+    changed_wal = _wal_bytes(wal) / n / 1024
     print(
         f"re-sync of {n} existing products, every variant's inventory changed: {changed:.1f} s, "
-        f"{n / changed:.0f} products/s (end to end)"
+        f"{n / changed:.0f} products/s (end to end); WAL {changed_wal:.1f} KiB per product"
     )
 
 
@@ -290,6 +387,7 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="also compute recommendations for every product (the batch)")
     parser.add_argument("--keep", action="store_true", help="keep the bench tenant afterwards")
     parser.add_argument("--sync-only", action="store_true", help="only the product and order sync parts")
+    parser.add_argument("--no-embed", action="store_true", help="skip timing the workers' embedding of the sync")
     args = parser.parse_args()
     print(f"database: {settings.DATABASES['default']['ENGINE']}, cache: {settings.CACHES['default']['BACKEND']}")
     Tenant.objects.filter(domain=DOMAIN).delete()
@@ -310,7 +408,7 @@ def main() -> None:
                 en_name=leaf,
                 en_description=" ".join(WORDS[leaf]),
             )
-        bench_sync(tenant, key, args.products, rng)
+        bench_sync(tenant, key, args.products, rng, embed=not args.no_embed)
         cats = {c.en_name: c.pk for c in Category.objects.for_tenant(tenant)}
         for leaf, pk in cats.items():  # assign categories in bulk (suggestion is benchmarked by its own tests)
             Product.objects.for_tenant(tenant).filter(product_type=leaf).update(category_id=pk, state="ready")

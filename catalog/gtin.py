@@ -25,7 +25,10 @@ class InvalidGtin(ValueError):
 
 def check_digit(data: str) -> int:
     """GS1 check digit of ``data`` (all digits but the last): weights 3, 1, 3, ... from the rightmost digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(data)))
+    # Sums of the ASCII codes (C-level, no int() per digit) less "0" for each digit: a sync checks every
+    # variant's barcode, and the generator over the digits was a fifth of the lean validation.
+    odd, even = data[::-2].encode(), data[-2::-2].encode()
+    total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
     return (10 - total % 10) % 10
 
 

@@ -8,20 +8,20 @@ are applied. Re-sending the same payload changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import Count, F, Lookup, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import index, services
 from catalog.gtin import normalise_or_none
 from catalog.models import Category, Order, OrderLine, Product, ProductGtin, ProductOption, Variant
+from config import bulk
 from config.celery import enqueue
 from config.locks import keys_lock, retry_deadlock
 from tenants.models import Tenant
@@ -102,131 +102,6 @@ def _variant_values(v: dict, position: int, now) -> dict:
     }
 
 
-# ---- set-based writes ------------------------------------------------------------------------------
-# Written by hand because Django's bulk_create(update_conflicts=True) and bulk_update prepare every value
-# through get_db_prep_save and bulk_update builds a CASE WHEN per row and field: 70% of a 1000-product call
-# (cProfile, docs/benchmarks.md). Here one INSERT ... ON CONFLICT DO UPDATE per table and call writes only
-# the rows that changed; on PostgreSQL the rows travel as one array per column (unnest), so the statement's
-# size and planning do not grow with the batch. Other databases (SQLite in the embedded mode) get
-# multi-row VALUES with Django-prepared values, batched under their parameter limit.
-
-
-def _column_defaults(model: type[models.Model], now) -> dict[str, Any]:
-    """The value an INSERT gives each column the caller does not set: the field's Python default."""
-    out = {}
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        if field.default is timezone.now:
-            out[field.attname] = now  # one timestamp for the whole call
-        else:
-            out[field.attname] = field.get_default()  # "" for a text column without a default, as Django
-    return out
-
-
-def _upsert(
-    model: type[models.Model],
-    rows: list[dict[str, Any]],
-    *,
-    defaults: dict[str, Any],
-    conflict: tuple[str, ...],
-    update: tuple[str, ...] | None,
-    returning: tuple[str, ...] = (),
-) -> list[tuple]:
-    """INSERT ``rows`` (attname -> value; missing columns take ``defaults``) ON CONFLICT (``conflict``) DO UPDATE
-    SET ``update`` (None: a plain INSERT), returning ``returning`` of every row written."""
-    if not rows:
-        return []
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    names = [f.attname for f in fields]
-    columns = ", ".join(quote(f.column) for f in fields)
-    tail = ""
-    if update is not None:
-        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (meta.get_field(n).column for n in update))
-        tail = f" ON CONFLICT ({', '.join(quote(meta.get_field(n).column) for n in conflict)}) DO UPDATE SET {sets}"
-    if returning:
-        tail += " RETURNING " + ", ".join(quote(meta.get_field(n).column) for n in returning)
-    table = quote(meta.db_table)
-    out: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays, casts = [], []
-            for field, name in zip(fields, names, strict=True):
-                default = defaults.get(name)
-                db_type = field.db_type(connection)
-                if isinstance(field, models.ForeignKey):
-                    db_type = field.target_field.rel_db_type(connection)
-                arrays.append(_pg_array([row.get(name, default) for row in rows], field))
-                casts.append(f"%s::{db_type}[]")
-            # identifiers come from the model's metadata, values are parameters
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({', '.join(casts)}){tail}"  # noqa: S608
-            cursor.execute(sql, arrays)
-            if returning:
-                out = cursor.fetchall()
-            return out
-        limit = connection.features.max_query_params or 10_000
-        batch = max(1, limit // len(fields))
-        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            params: list = []
-            for row in chunk:
-                for field, name in zip(fields, names, strict=True):
-                    params.append(field.get_db_prep_save(row.get(name, defaults.get(name)), connection))
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}{tail}"  # noqa: S608
-            cursor.execute(sql, params)
-            if returning:
-                out += cursor.fetchall()
-    return out
-
-
-def _pg_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _pg_array(values: list, field: models.Field) -> str:
-    """``values`` as one PostgreSQL array literal ('{1,NULL,"a \\"b\\""}'), sent as a single parameter.
-
-    Django's psycopg cursor binds parameters client-side: thousands of placeholders, or psycopg's array
-    dumper, cost more than the statement itself (cProfile: 0.5 s of a 1.8 s call); str methods build the
-    literal in a few milliseconds. The server parses it under the column's type (cast in the statement).
-    """
-    if isinstance(field, models.BooleanField):
-        items = ("NULL" if v is None else "t" if v else "f" for v in values)
-    elif isinstance(field, models.IntegerField | models.ForeignKey | models.DecimalField):
-        items = ("NULL" if v is None else str(v) for v in values)
-    elif isinstance(field, models.DateTimeField):
-        items = ("NULL" if v is None else _pg_quote(v.isoformat()) for v in values)
-    elif isinstance(field, models.JSONField):
-        items = ("NULL" if v is None else _pg_quote(json.dumps(v)) for v in values)
-    else:
-        items = ("NULL" if v is None else _pg_quote(str(v)) for v in values)
-    return "{" + ",".join(items) + "}"
-
-
-class _AnyOf(Lookup):
-    """``column = ANY('{1,2,3}'::bigint[])``: one parameter for a list of ids (see _pg_array for why)."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        if all(type(v) is int for v in self.rhs):
-            return f"{lhs} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
-        return f"{lhs} = ANY(%s::text[])", [*params, "{" + ",".join(_pg_quote(str(v)) for v in self.rhs) + "}"]
-
-
-def _in(field: str, values: Iterable[int | str]) -> Q:
-    """``field`` is one of ``values``: a single array parameter on PostgreSQL, ``IN (...)`` elsewhere."""
-    values = list(values)
-    if connection.vendor == "postgresql":
-        return Q(_AnyOf(F(field), values))
-    return Q(**{f"{field}__in": values})
-
-
 def _gtins(variants: list[dict]) -> dict[str, bool]:
     """The product's GTINs from its variants' barcodes, in order: normalised code -> restricted."""
     wanted: dict[str, bool] = {}
@@ -251,7 +126,7 @@ def _cluster_candidates(
     if codes:
         shared = set(
             ProductGtin.objects.for_tenant(tenant)
-            .filter(_in("gtin", codes))
+            .filter(bulk.any_of("gtin", codes))
             .values("gtin")
             .annotate(products=Count("product_id", distinct=True))
             .filter(products__gt=1)
@@ -262,7 +137,7 @@ def _cluster_candidates(
     if relinked:
         linked_to = set(
             Product.objects.for_tenant(tenant)
-            .filter(_in("canonical_link_id", relinked))
+            .filter(bulk.any_of("canonical_link_id", relinked))
             .values_list("canonical_link_id", flat=True)
         )
     return [
@@ -294,13 +169,21 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
             by_id[item["id"]] = (i, item)
     if not by_id:
         return {"created": [], "updated": [], "rejected": rejected}
+    if connection.vendor == "postgresql":
+        # This call's look-ups probe unique indexes for 1,000-3,000 keys each. Under PostgreSQL's default
+        # random_page_cost (4, priced for spinning disks) the planner switches to a parallel scan of the whole
+        # table once it holds a few hundred thousand rows (EXPLAIN ANALYZE, 300,000 variants: 53-135 ms for
+        # 3,000 ids, linear in the catalog), where the index answers in 2 ms; 1.1 prices random reads as the
+        # SSDs this runs on serve them. SET LOCAL: this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
     # Two calls syncing the same products at once run one after the other from here: each reads what the
     # other committed, so every product ends as one payload, never a mix of two.
     keys_lock("product", tenant.pk, by_id)
     existing = {
         row["external_id"]: row
         for row in Product.objects.for_tenant(tenant)
-        .filter(_in("external_id", by_id))
+        .filter(bulk.any_of("external_id", by_id))
         .values("pk", "external_id", "gtin", "cluster_id", "canonical_link_id", *PRODUCT_FIELDS)
     }
     existing_pks = [row["pk"] for row in existing.values()]
@@ -322,9 +205,9 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
     columns = ("pk", "external_id", "product__external_id", *VARIANT_FIELDS)
     stored_variants = {
         row["external_id"]: row
-        for row in variants.filter(_in("external_id", variant_ids))
+        for row in variants.filter(bulk.any_of("external_id", variant_ids))
         .values(*columns)
-        .union(variants.filter(_in("product_id", existing_pks)).values(*columns), all=True)
+        .union(variants.filter(bulk.any_of("product_id", existing_pks)).values(*columns), all=True)
     }
     for vid, row in stored_variants.items():
         pid, owner = variant_ids.get(vid), row["product__external_id"]
@@ -336,11 +219,11 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
     stored_gtins: dict[int, list[str]] = {pk: [] for pk in synced_existing}
     if synced_existing:
         for pk, product_id, position, external_id, name, values in ProductOption.objects.filter(
-            _in("product_id", synced_existing)
+            bulk.any_of("product_id", synced_existing)
         ).values_list("pk", "product_id", "position", "external_id", "name", "values"):
             stored_options[(product_id, position)] = (pk, external_id, name, values)
         for product_id, code in (
-            ProductGtin.objects.filter(_in("product_id", synced_existing))
+            ProductGtin.objects.filter(bulk.any_of("product_id", synced_existing))
             .order_by("position")
             .values_list("product_id", "gtin")
         ):
@@ -381,10 +264,10 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
             if any(row[k] != values[k] for k in ("name", "description", "brand")):
                 text_changed.append(row["pk"])
             product_rows.append({**values, "tenant_id": tenant.pk, "external_id": pid, "updated_at": now})
-    written = _upsert(
+    written = bulk.upsert(
         Product,
         product_rows,
-        defaults=_column_defaults(Product, now),
+        defaults=bulk.column_defaults(Product, now),
         conflict=("tenant", "external_id"),
         update=(*PRODUCT_FIELDS, "gtin", "updated_at"),
         returning=("id", "external_id"),
@@ -409,7 +292,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
                         "values": o["values"],
                     }
                 )
-    _upsert(
+    bulk.upsert(
         ProductOption,
         option_rows,
         defaults={},
@@ -434,7 +317,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
                 if all(stored[k] == values[k] for k in VARIANT_FIELDS if k != "created_at"):
                     continue
             variant_rows.append({**values, "tenant_id": tenant.pk, "external_id": v["id"], "updated_at": now})
-    _upsert(
+    bulk.upsert(
         Variant,
         variant_rows,
         defaults={},
@@ -457,7 +340,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
         replaced = [pk for pk in gtin_changed if pk in stored_gtins]
         if replaced:
             ProductGtin.objects.filter(product_id__in=replaced).delete()
-        _upsert(
+        bulk.upsert(
             ProductGtin,
             [
                 {"tenant_id": tenant.pk, "product_id": pk_of[pid], "gtin": code, "position": n, "restricted": r}
@@ -506,7 +389,7 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
 
 def _link_order_lines(tenant: Tenant, variant_external_ids: Iterable[int]) -> None:
     ids = list(variant_external_ids)
-    lines = OrderLine.objects.for_tenant(tenant).filter(_in("variant_external_id", ids), variant__isnull=True)
+    lines = OrderLine.objects.for_tenant(tenant).filter(bulk.any_of("variant_external_id", ids), variant__isnull=True)
     if not lines.exists():
         return
     variants = Variant.objects.for_tenant(tenant).filter(external_id=OuterRef("variant_external_id"))
@@ -517,7 +400,7 @@ def _link_order_lines(tenant: Tenant, variant_external_ids: Iterable[int]) -> No
     pairs = {
         (v, created.astimezone(UTC).date())
         for v, created in OrderLine.objects.for_tenant(tenant)
-        .filter(_in("variant__external_id", ids), variant__isnull=False)
+        .filter(bulk.any_of("variant__external_id", ids), variant__isnull=False)
         .values_list("variant_id", "order__created_at")
     }
     services.daily_sales_rollup(tenant=tenant, pairs=pairs)
@@ -556,12 +439,14 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     product_ext = {li["product_id"] for _, item in by_id.values() for li in item["line_items"]}
     variant_ext = {li["variant_id"] for _, item in by_id.values() for li in item["line_items"] if li.get("variant_id")}
     product_pk = dict(
-        Product.objects.for_tenant(tenant).filter(_in("external_id", product_ext)).values_list("external_id", "pk")
+        Product.objects.for_tenant(tenant)
+        .filter(bulk.any_of("external_id", product_ext))
+        .values_list("external_id", "pk")
     )
     variant_info = {
         ext: (pk, product_id, owner)
         for ext, pk, product_id, owner in Variant.objects.for_tenant(tenant)
-        .filter(_in("external_id", variant_ext))
+        .filter(bulk.any_of("external_id", variant_ext))
         .values_list("external_id", "pk", "product_id", "product__external_id")
     }
     for oid, (i, item) in list(by_id.items()):
@@ -581,14 +466,14 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     existing = {
         o.external_id: o
         for o in Order.objects.for_tenant(tenant)
-        .filter(_in("external_id", by_id))
+        .filter(bulk.any_of("external_id", by_id))
         .only("pk", "external_id", "created_at", "cancelled_at")
     }
     stored_lines: dict[int, Counter] = {}
     stored_pairs: dict[int, set] = {}
     if existing:
         for order_id, variant_id, created, *line in OrderLine.objects.filter(
-            _in("order_id", [o.pk for o in existing.values()])
+            bulk.any_of("order_id", [o.pk for o in existing.values()])
         ).values_list(
             "order_id",
             "variant_id",
@@ -630,7 +515,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
         or existing[oid].created_at != item["created_at"]
         or existing[oid].cancelled_at != item.get("cancelled_at")
     ]
-    written = _upsert(
+    written = bulk.upsert(
         Order,
         order_rows,
         defaults={},
@@ -641,7 +526,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     order_pk = {oid: o.pk for oid, o in existing.items()} | {oid: pk for pk, oid in written}
     replaced = [o.pk for oid, o in existing.items() if oid not in unchanged]
     if replaced:
-        OrderLine.objects.filter(_in("order_id", replaced)).delete()
+        OrderLine.objects.filter(bulk.any_of("order_id", replaced)).delete()
     lines = []
     for oid, (_, item) in by_id.items():
         if oid in unchanged:
@@ -664,7 +549,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
             )
             if info:
                 pairs.add((info[0], day))
-    _upsert(OrderLine, lines, defaults={}, conflict=(), update=None)
+    bulk.upsert(OrderLine, lines, defaults={}, conflict=(), update=None)
     services.daily_sales_rollup(tenant=tenant, pairs=pairs)
     rejected.sort(key=lambda r: r["index"])
     return {

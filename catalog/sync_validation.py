@@ -36,6 +36,13 @@ _BAD_CHARS = re.compile("[\\x00\\ud800-\\udfff]")  # DRF's null-character and su
 _MONEY = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")  # max_digits=12, decimal_places=2, min_value=0
 _CENT = Decimal("0.01")
 _url = URLValidator()
+# The usual image URL (http(s), lower-case ASCII host names, a path of URL-safe characters): a strict subset of
+# what URLValidator accepts, matched in one regex. URLValidator (urlsplit, an IDN-aware regex, an IPv6 check)
+# cost 65 us per product, a third of the lean check; anything else still goes through it.
+_PLAIN_URL = re.compile(
+    r"https?://((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*)?",
+    re.ASCII,
+)
 _datetime_field = serializers.DateTimeField(allow_null=True)
 MAX_INT32 = 2**31 - 1
 
@@ -233,10 +240,12 @@ def product(item: Any, cache: Cache) -> dict:
             out["image"] = None
         elif type(image) is dict:
             src = _text(image.get("src"), 2048, False)
-            try:
-                _url(src)
-            except DjangoValidationError:
-                raise _UNSURE from None
+            plain = _PLAIN_URL.fullmatch(src)
+            if plain is None or len(plain[1]) > 253:
+                try:
+                    _url(src)
+                except DjangoValidationError:
+                    raise _UNSURE from None
             out["image"] = {"src": src}
         else:
             raise _UNSURE

@@ -124,6 +124,15 @@ PRODUCTS = {
     "image_bad_url": shopify_product(1, image={"src": "not a url"}),
     "image_ftp": shopify_product(1, image={"src": "ftp://cdn.example.com/1.jpg"}),
     "image_padded": shopify_product(1, image={"src": " https://cdn.example.com/1.jpg "}),
+    "image_query": shopify_product(1, image={"src": "https://cdn.shopify.com/s/files/1/0/1.jpg?v=1700000000"}),
+    "image_upper_host": shopify_product(1, image={"src": "https://CDN.Example.com/1.jpg"}),
+    "image_port": shopify_product(1, image={"src": "https://cdn.example.com:8443/1.jpg"}),
+    "image_ip": shopify_product(1, image={"src": "http://192.168.0.1/1.jpg"}),
+    "image_hyphen_label": shopify_product(1, image={"src": "https://-cdn.example.com/1.jpg"}),
+    "image_numeric_tld": shopify_product(1, image={"src": "https://cdn.example.123/1.jpg"}),
+    "image_space_in_path": shopify_product(1, image={"src": "https://cdn.example.com/a b.jpg"}),
+    "image_long_label": shopify_product(1, image={"src": f"https://{'a' * 64}.example.com/1.jpg"}),
+    "image_long_host": shopify_product(1, image={"src": "https://" + "a" * 60 + ".b" * 100 + ".com/1.jpg"}),
     "options_null": shopify_product(1, options=None),
     "options_dict": shopify_product(1, options={"name": "Size"}),
     "options_four": shopify_product(1, options=[{"name": f"O{n}", "position": n, "values": []} for n in (1, 2, 3, 3)]),
@@ -227,7 +236,8 @@ ORDERS = {
 
 # The shapes a Shopify sync job sends: the lean path must take them (else it is no fast path).
 LEAN_TAKES = {
-    "full", "minimal", "string_id", "title_padded", "title_unicode", "body_null", "status_draft", "storefront", "legacy"
+    "full", "minimal", "string_id", "title_padded", "title_unicode", "body_null", "status_draft", "storefront",
+    "legacy", "image_query",
 }  # fmt: skip
 
 
@@ -242,6 +252,33 @@ def test_lean_product_check_accepts_only_as_the_serializer_does(case):
         return
     assert accepted, expected
     assert plain(lean) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.example.com/1.jpg",
+        "http://a.bc",
+        "https://cdn.shopify.com/s/files/1/0/1.jpg?v=1#x",
+        "https://x" + ".y" * 130 + ".com/1.jpg",  # host over 253 characters
+        "https://a-.example.com/1.jpg",
+        "https://example.c/1.jpg",
+        "https://example.com/a\tb",
+        "https://exa_mple.com/1.jpg",
+        "https://example.com./1.jpg",
+    ],
+)
+def test_plain_url_fast_path_accepts_nothing_the_url_validator_refuses(url):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    plain_match = sync_validation._PLAIN_URL.fullmatch(url)
+    if plain_match is None or len(plain_match[1]) > 253:
+        return
+    try:
+        URLValidator()(url)
+    except ValidationError:
+        pytest.fail(f"the fast path accepts {url!r}, URLValidator refuses it")
 
 
 @pytest.mark.parametrize("case", sorted(ORDERS))

@@ -105,6 +105,18 @@ def test_awkward_text_is_stored_exactly(platform_w, tenant_a):
     assert snapshot(tenant_a) == before  # read back equal: nothing rewritten
 
 
+@pytest.mark.parametrize(
+    "values",
+    [[AWKWARD, "", "NULL", "a,b", '"', "\\"], [AWKWARD, None, ""], [""], ["x" * 3, "{}"]],
+)
+def test_a_text_array_joined_in_one_pass_equals_the_value_by_value_literal(values):
+    from catalog.models import Variant
+    from config.bulk import pg_array, pg_quote
+
+    by_value = "{" + ",".join("NULL" if v is None else pg_quote(v) for v in values) + "}"
+    assert pg_array(values, Variant._meta.get_field("sku")) == by_value
+
+
 def statements(queries) -> list[str]:
     """The statements of a call, an INSERT counted once per table (SQLite splits it under its parameter limit)."""
     out, inserted = [], set()
