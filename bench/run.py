@@ -206,7 +206,19 @@ def http_bench(env: dict[str, str], ids: dict, seconds: int) -> list[HttpResult]
             ("Dynasort get_product", "/api/v1/", {"action": "get_product", "product_id": pid}),
             (f"{SAME_PREFIX} Dynasort get_product's queries", same.format("dynasort"), None),
             ("Sortillus GET /api/v3/products?per_page=50", "/api/v3/products?per_page=50", None),
+            ("Sortillus GET /api/v3/products?per_page=50&page=50", "/api/v3/products?per_page=50&page=50", None),
+            ("Sortillus GET /api/v3/products?per_page=50&page=1000", "/api/v3/products?per_page=50&page=1000", None),
             ("ShopiSync GET /api/external/v1/products?limit=50", "/api/external/v1/products?limit=50", None),
+            (
+                "ShopiSync GET /api/external/v1/products?limit=50&page=50",
+                "/api/external/v1/products?limit=50&page=50",
+                None,
+            ),
+            (
+                "ShopiSync GET /api/external/v1/products?limit=50&page=1000",
+                "/api/external/v1/products?limit=50&page=1000",
+                None,
+            ),
             ("Dynasort list_collections", "/api/v1/", {"action": "list_collections"}),
             ("Platform GET /api/platform/v1/keys", "/api/platform/v1/keys", None),
         ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Max, Prefetch, QuerySet
+from django.db.models import F, Max, Prefetch, QuerySet, Sum
 
 from apikeys.exceptions import NotFound
 from catalog import gtin as gtin_engine
-from catalog.models import Category, CategoryAttribute, Product, ProductGtin, Recommendation
+from catalog.models import Category, CategoryAttribute, Product, ProductCount, ProductGtin, Recommendation
 from tenants.models import Tenant
 
 MAX_ID = 2**63 - 1
@@ -29,6 +29,23 @@ def product_list(*, tenant: Tenant) -> QuerySet[Product]:
         )
         .order_by("-updated_at", "-id")
     )
+
+
+def product_total(*, tenant: Tenant) -> int:
+    """The tenant's number of products: the counter kept by triggers (catalog/counters.py), exact and read
+    from a few rows, instead of a COUNT(*) that reads every product of the shop."""
+    return ProductCount.objects.for_tenant(tenant).aggregate(total=Sum("n"))["total"] or 0
+
+
+def page(queryset: QuerySet, *, offset: int, limit: int) -> QuerySet:
+    """Rows ``offset`` to ``offset + limit`` of a totally ordered queryset, as one statement with a deferred join.
+
+    The page's ids come from a subquery over the ordering's index alone (an index-only scan: OFFSET skips
+    index entries, not joined rows); only those rows are then read with their columns and joins. Slicing
+    the queryset itself would join every skipped row before OFFSET drops it: linear in the page number.
+    """
+    ids = queryset.values("pk")[offset : offset + limit]
+    return queryset.filter(pk__in=ids)
 
 
 # What the Sortillus product body shows (ProductOutputSerializer); loading nothing else keeps the query cheap.
