@@ -87,15 +87,43 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}, {pg}"
 
 
-def prepare(env: dict[str, str], products: int) -> dict:
-    """Seed the demo shop and return the keys and ids the HTTP benchmark uses."""
+def _shop_size(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            row = conn.execute(
+                "SELECT count(*) FROM catalog_product p JOIN tenants_tenant t ON t.id = p.tenant_id "
+                "WHERE t.domain = 'demo.myshopify.com'"
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0
+    return int(row[0])
+
+
+def prepare(env: dict[str, str], products: int, lines: int | None = None) -> dict:
+    """Seed the demo shop and return the keys and ids the HTTP benchmark uses.
+
+    A shop already that big (an earlier run on this database) is measured as it is: re-seeding a
+    1,000,000-product shop takes minutes and changes nothing the HTTP part reads."""
     sh([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
-    sh(
-        # --generator: the bulk demo generator (config/demo) at every size, with orders and competitors
-        [sys.executable, "manage.py", "seed_demo", "--products", str(products), "--allow-production", "--generator"],
-        env,
-        stdout=subprocess.DEVNULL,
-    )
+    if _shop_size(env["DATABASE_URL"]) < products:
+        sh(
+            # --generator: the bulk demo generator (config/demo) at every size, with orders and competitors
+            [
+                sys.executable,
+                *("manage.py", "seed_demo", "--products", str(products), "--allow-production", "--generator"),
+                *(("--lines", str(lines)) if lines is not None else ()),
+            ],
+            env,
+            stdout=subprocess.DEVNULL,
+        )
+    # The steady state autovacuum reaches after a bulk load: the visibility map set, so the list pages' key
+    # subqueries are index-only scans (right after the load every index entry is checked against the table).
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) catalog_product")
     script = r"""
 import json
 from apikeys.services import api_key_create
@@ -516,8 +544,64 @@ def targets(http: list[HttpResult], engines: list[tuple[str, str]]) -> list[str]
     return [*lines, ""]
 
 
+def growth_table(growth: dict[int, list[HttpResult]]) -> list[str]:
+    """Each endpoint's throughput and ratio to the bare view at every shop size of this run."""
+    sizes = sorted(growth)
+    head = " | ".join(f"{n:,} products: req/s, ratio" for n in sizes)
+    lines = [
+        "### Growth with the shop's size",
+        "",
+        f"The same endpoints on demo shops of {' and '.join(f'{n:,}' for n in sizes)} products (one database per "
+        "size, same run). 'growth' is the ratio at the largest size over the ratio at the smallest: 1.00 is "
+        "constant cost.",
+        "",
+        f"| endpoint | {head} | growth |",
+        "|---|" + "---|" * len(sizes) + "---|",
+    ]
+
+    def ratio(results: list[HttpResult], name: str) -> tuple[float | None, float | None]:
+        bare = next((r.rps for r in results if r.name.startswith("bare") and r.rps), None)
+        row = next((r for r in results if r.name == name), None)
+        if row is None or not row.rps or not bare:
+            return None, None
+        return row.rps, row.rps / bare
+
+    for r in growth[sizes[0]]:
+        if r.name.startswith("bare"):
+            continue
+        cells, ratios = [], []
+        for n in sizes:
+            rps, rel = ratio(growth[n], r.name)
+            cells.append(f"{rps:.0f}, {rel:.2f}" if rps else "-")
+            ratios.append(rel)
+        grow = f"{ratios[-1] / ratios[0]:.2f}" if ratios[0] and ratios[-1] else "-"
+        lines.append(f"| {r.name} | {' | '.join(cells)} | {grow} |")
+    return [*lines, ""]
+
+
+def merge_http(report: str, new: str) -> str:
+    """``new``'s HTTP part (targets, the HTTP section) in place of ``report``'s, the other sections kept."""
+
+    def section(text: str, title: str) -> tuple[int, int] | None:
+        start = text.find(f"\n## {title}")
+        if start < 0:
+            return None
+        end = text.find("\n## ", start + 1)
+        return start, end if end >= 0 else len(text)
+
+    old, fresh = section(report, "HTTP"), section(new, "HTTP")
+    if not old or not fresh:
+        return new
+    return report[: old[0]] + new[fresh[0] : fresh[1]] + report[old[1] :]
+
+
 def render(
-    http: list[HttpResult], engines: list[tuple[str, str]], args: argparse.Namespace, products: int, profile: str = ""
+    http: list[HttpResult],
+    engines: list[tuple[str, str]],
+    args: argparse.Namespace,
+    products: int,
+    profile: str = "",
+    growth: dict[int, list[HttpResult]] | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -532,6 +616,9 @@ def render(
         bare = next((r.rps for r in http if r.name.startswith("bare") and r.rps), None)
         lines += [
             "## HTTP",
+            "",
+            f"Measured on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by "
+            f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}`.",
             "",
             f"gunicorn sync `-w 2` on 127.0.0.1, PostgreSQL and Redis on the same machine, `wrk -t2 -c16 "
             f"-d{args.seconds}s`, demo shop with {products} products. Every surface request is authenticated "
@@ -564,6 +651,8 @@ def render(
             "(before, the 100,000-product list sorted the whole tenant: 1 s a page).",
             "",
         ]
+    if growth:
+        lines += growth_table(growth)
     if profile:
         lines += ["### Where an authenticated read spends its time", "", profile, "", HTTP_NOTE, ""]
     lines[7:7] = targets(http, engines)
@@ -577,11 +666,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs")
     parser.add_argument("--only", choices=["http", "engines"], help="run one part")
     parser.add_argument("--seconds", type=int, default=None, help="seconds per HTTP endpoint")
-    parser.add_argument("--products", type=int, default=None, help="demo shop size for the HTTP part")
+    parser.add_argument(
+        "--products",
+        type=int,
+        nargs="+",
+        default=None,
+        help="demo shop size(s) for the HTTP part; each size after the first in its own database (<url>_<size>)",
+    )
+    parser.add_argument("--lines", type=int, default=None, help="order lines of a newly seeded shop (seed_demo)")
     parser.add_argument("--scripts", nargs="+", help="only these engine scripts (e.g. demo_bench.py)")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 15)
-    products = args.products or (500 if args.quick else 5000)
+    sizes = args.products or [500 if args.quick else 5000]
+    products = sizes[0]
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -591,23 +688,35 @@ def main() -> None:
     ensure_database(env["DATABASE_URL"])
     (ROOT / "var").mkdir(exist_ok=True)
     http: list[HttpResult] = []
+    growth: dict[int, list[HttpResult]] = {}
     profile = ""
     engines: list[tuple[str, str]] = []
     if args.only in (None, "http"):
-        print("preparing the demo shop", flush=True)
-        ids = prepare(env, products)
-        products = ids.get("products") or products  # the demo shop may be bigger than asked (an earlier run)
-        http = http_bench(env, ids, args.seconds)
-        print("profiling one request of each surface", flush=True)
-        profile = profile_http(env, ids)
-        REPORT.write_text(render(http, engines, args, products, profile))
+        for i, size in enumerate(sizes):
+            size_env = env if i == 0 else {**env, "DATABASE_URL": f"{env['DATABASE_URL']}_{size}"}
+            ensure_database(size_env["DATABASE_URL"])
+            print(f"preparing the demo shop ({size} products)", flush=True)
+            ids = prepare(size_env, size, args.lines)
+            measured = http_bench(size_env, ids, args.seconds)
+            growth[ids.get("products") or size] = measured
+            if i == 0:
+                products = ids.get("products") or products  # the demo shop may be bigger than asked (an earlier run)
+                http = measured
+                print("profiling one request of each surface", flush=True)
+                profile = profile_http(size_env, ids)
+        if len(growth) < 2:
+            growth = {}
+        text = render(http, engines, args, products, profile, growth)
+        if args.only == "http" and REPORT.exists():
+            text = merge_http(REPORT.read_text(), text)  # the engines' sections of an earlier run stay
+        REPORT.write_text(text)
     if args.only in (None, "engines"):
 
         def write(sections: list[tuple[str, str]]) -> None:
-            REPORT.write_text(render(http, sections, args, products, profile))
+            REPORT.write_text(render(http, sections, args, products, profile, growth))
 
         engines = engine_benches(env, args.quick, args.scripts, write)
-    REPORT.write_text(render(http, engines, args, products, profile))
+        REPORT.write_text(render(http, engines, args, products, profile, growth))
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 

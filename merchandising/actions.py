@@ -321,7 +321,7 @@ def list_products(tenant: Tenant, p: dict) -> list[dict]:
 
 
 def get_product(tenant: Tenant, p: dict) -> dict:
-    return product_detail_out(selectors.product_get(tenant=tenant, **p))
+    return product_detail_out(selectors.product_detail(tenant=tenant, **p))  # one statement
 
 
 def set_product_boost(tenant: Tenant, p: dict) -> dict:

@@ -41,14 +41,16 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
     return serializer.validated_data
 
 
-def paginated(queryset: QuerySet, *, page: int, limit: int, total: int | None = None) -> tuple[list, dict]:
+def paginated(
+    queryset: QuerySet, *, page: int, limit: int, total: int | None = None, key: str = "pk"
+) -> tuple[list, dict]:
     """One page of a totally ordered queryset and the ShopiSync pagination block (``total``: a count known
-    without COUNT(*), e.g. the tenant's product counter)."""
+    without COUNT(*), e.g. the tenant's product counter; ``key``: a unique column in the ordering's index)."""
     if total is None:
         total = queryset.count()
     # Deferred join in one statement: the page's ids from the narrow ordered index scan (OFFSET walks
     # only the index), then just those rows with their joins (and prefetches), in the same order.
-    items = list(catalog_selectors.page(queryset, offset=(page - 1) * limit, limit=limit))
+    items = list(catalog_selectors.page(queryset, offset=(page - 1) * limit, limit=limit, key=key))
     return items, {"page": page, "limit": limit, "total": total, "totalPages": math.ceil(total / limit)}
 
 
@@ -76,14 +78,17 @@ class ProductListView(ShopiSyncView):
         # unfiltered, the total is the tenant's product count kept by triggers (catalog/counters.py)
         unfiltered = filterset.form.cleaned_data.get("active") is None
         total = catalog_selectors.product_total(tenant=self.tenant) if unfiltered else None
-        items, pagination = paginated(filterset.qs, page=params["page"], limit=params["limit"], total=total)
+        # external_id: the (tenant, external_id) index alone gives the page's keys (pk is not in it)
+        items, pagination = paginated(
+            filterset.qs, page=params["page"], limit=params["limit"], total=total, key="external_id"
+        )
         data = s.ProductSerializer(items, many=True).data
         return Response({"success": True, "data": data, "pagination": pagination})
 
 
 class ProductDetailView(ShopiSyncView):
-    def _detail(self, product) -> Response:
-        product.recent_changes = selectors.recent_price_changes(tenant=self.tenant, product=product)
+    def _detail(self, product_id: int) -> Response:
+        product = selectors.product_detail(tenant=self.tenant, external_id=product_id)  # one statement
         return Response({"success": True, "data": s.ProductDetailSerializer(product).data})
 
     @extend_schema(
@@ -91,7 +96,7 @@ class ProductDetailView(ShopiSyncView):
         responses={200: s.envelope("ProductResponse", s.ProductDetailSerializer), **NOT_FOUND, **ERRORS},
     )
     def get(self, request, product_id: int):
-        return self._detail(selectors.product_get(tenant=self.tenant, external_id=product_id))
+        return self._detail(product_id)
 
     @extend_schema(
         operation_id="pricing_products_update",
@@ -107,7 +112,7 @@ class ProductDetailView(ShopiSyncView):
         product = selectors.product_get(tenant=self.tenant, external_id=product_id)
         changes = validated(s.ProductUpdateSerializer, request.data)
         services.product_pricing_update(tenant=self.tenant, product=product, changes=changes)
-        return self._detail(selectors.product_get(tenant=self.tenant, external_id=product_id))
+        return self._detail(product_id)
 
 
 class CompetitorListView(ShopiSyncView):

@@ -247,3 +247,69 @@ def test_list_collections_queries_are_constant(dynasort, platform, tenant_a, col
     body = _queries_of(dynasort, "/api/v1/", 1, {"action": "list_collections"})
     counts = {c["id"]: c["product_count"] for c in body["data"]}
     assert counts == {100 + c: c % 10 + 1 for c in range(1, collections + 1)}
+
+
+# ---- details: one statement each (Sortillus, ShopiSync) --------------------------------------------------
+
+
+@pytest.fixture
+def detailed(tenant_a):
+    """A product with everything its detail bodies show: category, GTINs, recommendations, settings,
+    competitors and price changes."""
+    from catalog.models import Category, ProductGtin, Recommendation
+    from pricing.models import Competitor, PriceChange, PricingSettings
+
+    category = Category.objects.create(
+        tenant=tenant_a, external_id=3, full_external_id="L1_3", name="c", en_name="c", en_description="c"
+    )
+    product = factories.product(tenant_a, external_id=1, category=category, gtin="04006381333931")
+    factories.variant(product, price="12.50", cost="4.10")
+    ProductGtin.objects.create(tenant=tenant_a, product=product, gtin="04006381333931", position=0)
+    for i in range(2, 5):
+        other = factories.product(tenant_a, external_id=i)
+        Recommendation.objects.create(
+            tenant=tenant_a, product=product, recommended=other, position=i, explanation=f"r{i}", reason_json={"k": i}
+        )
+    PricingSettings.objects.create(tenant=tenant_a, product=product, min_price="10.00", max_price="20.00")
+    for name in ("b", "a"):
+        Competitor.objects.create(tenant=tenant_a, product=product, name=name, current_price="11.99")
+    for i in range(12):
+        PriceChange.objects.create(
+            tenant=tenant_a, product=product, old_price="10.00", new_price=f"1{i % 10}.00", reason="r", source="manual"
+        )
+    return product
+
+
+def test_sortillus_detail_is_one_statement(reader, detailed):
+    body = _queries_of(reader, "/api/v3/products/1", 1)
+    assert [r["product_id"] for r in body["recommendations"]] == [2, 3, 4]
+    assert body["recommendations"][0]["reason_json"] == {"k": 2}
+    assert body["category_external_id"] == "L1_3" and body["gtin"] == "04006381333931"
+
+
+def test_shopisync_detail_is_one_statement(reader, detailed):
+    body = _queries_of(reader, "/api/external/v1/products/1", 1)["data"]
+    assert [c["name"] for c in body["competitors"]] == ["a", "b"]
+    assert body["competitors"][0]["currentPrice"] == "11.99"
+    assert (body["currentPrice"], body["costPrice"], body["minPrice"]) == ("12.50", "4.10", "10.00")
+    assert len(body["priceHistory"]) == 10
+
+
+def test_details_of_another_tenants_product_are_not_found(api, keys_b, detailed):
+    client = api(keys_b.read.plaintext)
+    assert client.get("/api/v3/products/1").status_code == 404
+    assert client.get("/api/external/v1/products/1").status_code == 404
+
+
+def test_dynasort_get_product_is_one_statement(dynasort, detailed):
+    from merchandising.models import OptionSortRule, ProductSetting
+
+    option = factories.option(detailed, "Size", ["S", "M"], position=1)
+    factories.option(detailed, "Color", ["Red"], position=2)
+    OptionSortRule.objects.create(tenant=detailed.tenant, option=option, product=detailed, sort_type="sales")
+    ProductSetting.objects.create(tenant=detailed.tenant, product=detailed, boost=7)
+    body = _queries_of(dynasort, "/api/v1/", 1, {"action": "get_product", "product_id": 1})["data"]
+    assert [o["name"] for o in body["options"]] == ["Size", "Color"]
+    assert body["options"][0]["values"] == ["S", "M"] and body["options"][0]["sorting"]["sort_type"] == "sales"
+    assert body["options"][1]["sorting"] is None and body["boost"] == 7
+    assert body["variants"][0]["price"] == "12.50" and body["variants"][0]["cost"] == "4.10"
