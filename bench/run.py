@@ -350,29 +350,20 @@ def profile_http(env: dict[str, str], ids: dict) -> str:
 
 
 HTTP_NOTE = (
-    "What dominates: round trips. The bare view makes two database round trips (Django's connection health "
-    "check, SELECT 1, then its query) and no Redis call. A surface read now makes one Redis round trip (the "
-    "rate-limit EVALSHA, which also checks the key cache's generation) and its own queries: Sortillus 2 (the "
-    "product with category and cluster, its recommendations), ShopiSync 3 (product with settings and reference "
-    "price, competitors, recent price changes), Dynasort 3 (product with settings, options with sort rules, "
-    "variants). On this 2-core machine every round trip is a context switch to PostgreSQL or Redis and back, "
-    "and Django's query compilation costs about as much as the database's work, so the ratio to the one-row "
-    "bare view follows the number of queries. The 'ratio to the same queries' column isolates the platform's "
-    "own request stack (key, rate limit, usage, DRF, serializer). Changed in this round: the key "
-    "lookup is cached per process and checked against a Redis generation inside the rate-limit call "
-    "(apikeys/keycache.py; a revocation is still seen at once by every process), usage counting is buffered "
-    "and written in one pipeline per process every 0.5 s (apikeys/usage.py), detail reads use get() without "
-    "ORDER BY (Django's ordering compiler cost as much as the query), read only the columns they show, and "
-    "ShopiSync's reference price comes from the product query instead of a variants prefetch. What remains "
-    "for 0.6 on the one-row baseline is the ORM itself: measured in-process (process CPU per call, 10,000-"
-    "product shop), the bare view's values().first() costs 343 us, a raw SELECT 1 through the same connection "
-    "26 us, the Sortillus product with category and cluster joined 572 us and its recommendations 509 us "
-    "(282 us without select_related/only/order_by), so queryset compilation and model building are about 90% "
-    "of each query's cost on the client. Two ways, not done: one query per detail (the related lists as JSON "
-    "aggregates in the product's query, PostgreSQL json_agg / SQLite json_group_array), or compiling each hot "
-    "detail queryset once per process and running it again with new parameters. The lists pay a COUNT(*) over "
-    "the tenant's products on every unfiltered page (Sortillus' total_count, ShopiSync's total), linear in "
-    "the shop's size."
+    "What dominates: round trips and the request stack. Since issue 17 each detail read is one SQL statement "
+    "(the product's columns, joined category/cluster, settings or setting, and its related lists as JSON "
+    "arrays: recommendations and GTINs, competitors and the last price changes, options with sort rules and "
+    "variants; catalog/pricing/merchandising selectors' product detail SQL), run as a raw statement with no "
+    "queryset to compile; the 'same queries' bare views (bench/urls.py) run the same statement and build the "
+    "same objects. A surface read is then one Redis round trip (the rate-limit EVALSHA, which also checks the "
+    "key cache's generation) and one database statement; the bare one-row view is Django's connection health "
+    "check and its query. What is left between a surface and its bare twin is the platform's request stack "
+    "(key cache, rate limit, usage buffer, DRF, the surface's serializer and error envelope), in the profile "
+    "above. Lists: the unfiltered totals (Sortillus total_count/total_pages, ShopiSync total/totalPages, "
+    "Dynasort's product_count per collection) are counters kept by database triggers in the writing "
+    "statement's transaction (catalog/counters.py, manage.py recount --check), and a page is one statement "
+    "whose keys come from the ordering's index with OFFSET (index-only, a deferred join): its cost does not "
+    "depend on the shop's size, and grows with the page number only by the index entries OFFSET skips."
 )
 
 
@@ -645,10 +636,11 @@ def render(
         ]
         lines.append("")
         lines += [
-            "Growth with the shop's size: a detail read is one row by an indexed key, constant; a list page reads "
-            "the (tenant, updated_at) index, constant, but the unfiltered lists' COUNT(*) is linear in the "
-            "tenant's products. Both need planner statistics: the demo generator ANALYZEs after its bulk load "
-            "(before, the 100,000-product list sorted the whole tenant: 1 s a page).",
+            "Growth with the shop's size: a detail read is one statement by an indexed key, constant; a list "
+            "page is one statement over the ordering's index plus the tenant's counter (a few rows), constant "
+            "(no COUNT(*) since issue 17). Both need planner statistics and, for index-only page scans, the "
+            "visibility map: the demo generator ANALYZEs after its bulk load and the bench VACUUMs the products "
+            "(what autovacuum does after a load) before measuring.",
             "",
         ]
     if growth:
