@@ -629,10 +629,11 @@ def render(
         lines += [
             "",
             "'ratio to bare' compares with one single-row query, the issue's baseline. 'Ratio to the same queries' "
-            "compares a surface's detail with a bare view running that endpoint's own selectors (bench/urls.py) "
-            "without key, rate limit, usage, DRF or serializer: the cost of the platform's request stack alone, "
-            "since the ShopiSync and Dynasort bodies need 3 tables each (competitors and price history; options "
-            "and variants) where the bare view reads one row.",
+            "compares a surface's detail with a bare view running that endpoint's own selector (bench/urls.py: "
+            "the same single statement, the same objects built) without key, rate limit, usage, DRF or "
+            "serializer: the cost of the platform's request stack alone, since the ShopiSync and Dynasort bodies "
+            "read 3 tables each (competitors and price history; options and variants) where the bare view reads "
+            "one row.",
         ]
         lines.append("")
         lines += [
