@@ -88,15 +88,43 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}, {pg}"
 
 
-def prepare(env: dict[str, str], products: int) -> dict:
-    """Seed the demo shop and return the keys and ids the HTTP benchmark uses."""
+def _shop_size(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            row = conn.execute(
+                "SELECT count(*) FROM catalog_product p JOIN tenants_tenant t ON t.id = p.tenant_id "
+                "WHERE t.domain = 'demo.myshopify.com'"
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0
+    return int(row[0])
+
+
+def prepare(env: dict[str, str], products: int, lines: int | None = None) -> dict:
+    """Seed the demo shop and return the keys and ids the HTTP benchmark uses.
+
+    A shop already that big (an earlier run on this database) is measured as it is: re-seeding a
+    1,000,000-product shop takes minutes and changes nothing the HTTP part reads."""
     sh([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
-    sh(
-        # --generator: the bulk demo generator (config/demo) at every size, with orders and competitors
-        [sys.executable, "manage.py", "seed_demo", "--products", str(products), "--allow-production", "--generator"],
-        env,
-        stdout=subprocess.DEVNULL,
-    )
+    if _shop_size(env["DATABASE_URL"]) < products:
+        sh(
+            # --generator: the bulk demo generator (config/demo) at every size, with orders and competitors
+            [
+                sys.executable,
+                *("manage.py", "seed_demo", "--products", str(products), "--allow-production", "--generator"),
+                *(("--lines", str(lines)) if lines is not None else ()),
+            ],
+            env,
+            stdout=subprocess.DEVNULL,
+        )
+    # The steady state autovacuum reaches after a bulk load: the visibility map set, so the list pages' key
+    # subqueries are index-only scans (right after the load every index entry is checked against the table).
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) catalog_product")
     script = r"""
 import json
 from apikeys.services import api_key_create
@@ -207,7 +235,19 @@ def http_bench(env: dict[str, str], ids: dict, seconds: int) -> list[HttpResult]
             ("Dynasort get_product", "/api/v1/", {"action": "get_product", "product_id": pid}),
             (f"{SAME_PREFIX} Dynasort get_product's queries", same.format("dynasort"), None),
             ("Sortillus GET /api/v3/products?per_page=50", "/api/v3/products?per_page=50", None),
+            ("Sortillus GET /api/v3/products?per_page=50&page=50", "/api/v3/products?per_page=50&page=50", None),
+            ("Sortillus GET /api/v3/products?per_page=50&page=1000", "/api/v3/products?per_page=50&page=1000", None),
             ("ShopiSync GET /api/external/v1/products?limit=50", "/api/external/v1/products?limit=50", None),
+            (
+                "ShopiSync GET /api/external/v1/products?limit=50&page=50",
+                "/api/external/v1/products?limit=50&page=50",
+                None,
+            ),
+            (
+                "ShopiSync GET /api/external/v1/products?limit=50&page=1000",
+                "/api/external/v1/products?limit=50&page=1000",
+                None,
+            ),
             ("Dynasort list_collections", "/api/v1/", {"action": "list_collections"}),
             ("Platform GET /api/platform/v1/keys", "/api/platform/v1/keys", None),
         ]
@@ -311,29 +351,20 @@ def profile_http(env: dict[str, str], ids: dict) -> str:
 
 
 HTTP_NOTE = (
-    "What dominates: round trips. The bare view makes two database round trips (Django's connection health "
-    "check, SELECT 1, then its query) and no Redis call. A surface read now makes one Redis round trip (the "
-    "rate-limit EVALSHA, which also checks the key cache's generation) and its own queries: Sortillus 2 (the "
-    "product with category and cluster, its recommendations), ShopiSync 3 (product with settings and reference "
-    "price, competitors, recent price changes), Dynasort 3 (product with settings, options with sort rules, "
-    "variants). On this 2-core machine every round trip is a context switch to PostgreSQL or Redis and back, "
-    "and Django's query compilation costs about as much as the database's work, so the ratio to the one-row "
-    "bare view follows the number of queries. The 'ratio to the same queries' column isolates the platform's "
-    "own request stack (key, rate limit, usage, DRF, serializer). Changed in this round: the key "
-    "lookup is cached per process and checked against a Redis generation inside the rate-limit call "
-    "(apikeys/keycache.py; a revocation is still seen at once by every process), usage counting is buffered "
-    "and written in one pipeline per process every 0.5 s (apikeys/usage.py), detail reads use get() without "
-    "ORDER BY (Django's ordering compiler cost as much as the query), read only the columns they show, and "
-    "ShopiSync's reference price comes from the product query instead of a variants prefetch. What remains "
-    "for 0.6 on the one-row baseline is the ORM itself: measured in-process (process CPU per call, 10,000-"
-    "product shop), the bare view's values().first() costs 343 us, a raw SELECT 1 through the same connection "
-    "26 us, the Sortillus product with category and cluster joined 572 us and its recommendations 509 us "
-    "(282 us without select_related/only/order_by), so queryset compilation and model building are about 90% "
-    "of each query's cost on the client. Two ways, not done: one query per detail (the related lists as JSON "
-    "aggregates in the product's query, PostgreSQL json_agg / SQLite json_group_array), or compiling each hot "
-    "detail queryset once per process and running it again with new parameters. The lists pay a COUNT(*) over "
-    "the tenant's products on every unfiltered page (Sortillus' total_count, ShopiSync's total), linear in "
-    "the shop's size."
+    "What dominates: round trips and the request stack. Since issue 17 each detail read is one SQL statement "
+    "(the product's columns, joined category/cluster, settings or setting, and its related lists as JSON "
+    "arrays: recommendations and GTINs, competitors and the last price changes, options with sort rules and "
+    "variants; catalog/pricing/merchandising selectors' product detail SQL), run as a raw statement with no "
+    "queryset to compile; the 'same queries' bare views (bench/urls.py) run the same statement and build the "
+    "same objects. A surface read is then one Redis round trip (the rate-limit EVALSHA, which also checks the "
+    "key cache's generation) and one database statement; the bare one-row view is Django's connection health "
+    "check and its query. What is left between a surface and its bare twin is the platform's request stack "
+    "(key cache, rate limit, usage buffer, DRF, the surface's serializer and error envelope), in the profile "
+    "above. Lists: the unfiltered totals (Sortillus total_count/total_pages, ShopiSync total/totalPages, "
+    "Dynasort's product_count per collection) are counters kept by database triggers in the writing "
+    "statement's transaction (catalog/counters.py, manage.py recount --check), and a page is one statement "
+    "whose keys come from the ordering's index with OFFSET (index-only, a deferred join): its cost does not "
+    "depend on the shop's size, and grows with the page number only by the index entries OFFSET skips."
 )
 
 
@@ -517,8 +548,64 @@ def targets(http: list[HttpResult], engines: list[tuple[str, str]]) -> list[str]
     return [*lines, ""]
 
 
+def growth_table(growth: dict[int, list[HttpResult]]) -> list[str]:
+    """Each endpoint's throughput and ratio to the bare view at every shop size of this run."""
+    sizes = sorted(growth)
+    head = " | ".join(f"{n:,} products: req/s, ratio" for n in sizes)
+    lines = [
+        "### Growth with the shop's size",
+        "",
+        f"The same endpoints on demo shops of {' and '.join(f'{n:,}' for n in sizes)} products (one database per "
+        "size, same run). 'growth' is the ratio at the largest size over the ratio at the smallest: 1.00 is "
+        "constant cost.",
+        "",
+        f"| endpoint | {head} | growth |",
+        "|---|" + "---|" * len(sizes) + "---|",
+    ]
+
+    def ratio(results: list[HttpResult], name: str) -> tuple[float | None, float | None]:
+        bare = next((r.rps for r in results if r.name.startswith("bare") and r.rps), None)
+        row = next((r for r in results if r.name == name), None)
+        if row is None or not row.rps or not bare:
+            return None, None
+        return row.rps, row.rps / bare
+
+    for r in growth[sizes[0]]:
+        if r.name.startswith("bare"):
+            continue
+        cells, ratios = [], []
+        for n in sizes:
+            rps, rel = ratio(growth[n], r.name)
+            cells.append(f"{rps:.0f}, {rel:.2f}" if rps else "-")
+            ratios.append(rel)
+        grow = f"{ratios[-1] / ratios[0]:.2f}" if ratios[0] and ratios[-1] else "-"
+        lines.append(f"| {r.name} | {' | '.join(cells)} | {grow} |")
+    return [*lines, ""]
+
+
+def merge_http(report: str, new: str) -> str:
+    """``new``'s HTTP part (targets, the HTTP section) in place of ``report``'s, the other sections kept."""
+
+    def section(text: str, title: str) -> tuple[int, int] | None:
+        start = text.find(f"\n## {title}")
+        if start < 0:
+            return None
+        end = text.find("\n## ", start + 1)
+        return start, end if end >= 0 else len(text)
+
+    old, fresh = section(report, "HTTP"), section(new, "HTTP")
+    if not old or not fresh:
+        return new
+    return report[: old[0]] + new[fresh[0] : fresh[1]] + report[old[1] :]
+
+
 def render(
-    http: list[HttpResult], engines: list[tuple[str, str]], args: argparse.Namespace, products: int, profile: str = ""
+    http: list[HttpResult],
+    engines: list[tuple[str, str]],
+    args: argparse.Namespace,
+    products: int,
+    profile: str = "",
+    growth: dict[int, list[HttpResult]] | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -533,6 +620,9 @@ def render(
         bare = next((r.rps for r in http if r.name.startswith("bare") and r.rps), None)
         lines += [
             "## HTTP",
+            "",
+            f"Measured on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by "
+            f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}`.",
             "",
             f"gunicorn sync `-w 2` on 127.0.0.1, PostgreSQL and Redis on the same machine, `wrk -t2 -c16 "
             f"-d{args.seconds}s`, demo shop with {products} products. Every surface request is authenticated "
@@ -552,19 +642,23 @@ def render(
         lines += [
             "",
             "'ratio to bare' compares with one single-row query, the issue's baseline. 'Ratio to the same queries' "
-            "compares a surface's detail with a bare view running that endpoint's own selectors (bench/urls.py) "
-            "without key, rate limit, usage, DRF or serializer: the cost of the platform's request stack alone, "
-            "since the ShopiSync and Dynasort bodies need 3 tables each (competitors and price history; options "
-            "and variants) where the bare view reads one row.",
+            "compares a surface's detail with a bare view running that endpoint's own selector (bench/urls.py: "
+            "the same single statement, the same objects built) without key, rate limit, usage, DRF or "
+            "serializer: the cost of the platform's request stack alone, since the ShopiSync and Dynasort bodies "
+            "read 3 tables each (competitors and price history; options and variants) where the bare view reads "
+            "one row.",
         ]
         lines.append("")
         lines += [
-            "Growth with the shop's size: a detail read is one row by an indexed key, constant; a list page reads "
-            "the (tenant, updated_at) index, constant, but the unfiltered lists' COUNT(*) is linear in the "
-            "tenant's products. Both need planner statistics: the demo generator ANALYZEs after its bulk load "
-            "(before, the 100,000-product list sorted the whole tenant: 1 s a page).",
+            "Growth with the shop's size: a detail read is one statement by an indexed key, constant; a list "
+            "page is one statement over the ordering's index plus the tenant's counter (a few rows), constant "
+            "(no COUNT(*) since issue 17). Both need planner statistics and, for index-only page scans, the "
+            "visibility map: the demo generator ANALYZEs after its bulk load and the bench VACUUMs the products "
+            "(what autovacuum does after a load) before measuring.",
             "",
         ]
+    if growth:
+        lines += growth_table(growth)
     if profile:
         lines += ["### Where an authenticated read spends its time", "", profile, "", HTTP_NOTE, ""]
     lines[7:7] = targets(http, engines)
@@ -588,11 +682,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs")
     parser.add_argument("--only", choices=["http", "engines", "tenants"], help="run one part")
     parser.add_argument("--seconds", type=int, default=None, help="seconds per HTTP endpoint")
-    parser.add_argument("--products", type=int, default=None, help="demo shop size for the HTTP part")
+    parser.add_argument(
+        "--products",
+        type=int,
+        nargs="+",
+        default=None,
+        help="demo shop size(s) for the HTTP part; each size after the first in its own database (<url>_<size>)",
+    )
+    parser.add_argument("--lines", type=int, default=None, help="order lines of a newly seeded shop (seed_demo)")
     parser.add_argument("--scripts", nargs="+", help="only these engine scripts (e.g. demo_bench.py)")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 15)
-    products = args.products or (500 if args.quick else 5000)
+    sizes = args.products or [500 if args.quick else 5000]
+    products = sizes[0]
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -602,16 +704,28 @@ def main() -> None:
     ensure_database(env["DATABASE_URL"])
     (ROOT / "var").mkdir(exist_ok=True)
     http: list[HttpResult] = []
+    growth: dict[int, list[HttpResult]] = {}
     profile = ""
     engines: list[tuple[str, str]] = []
     if args.only in (None, "http"):
-        print("preparing the demo shop", flush=True)
-        ids = prepare(env, products)
-        products = ids.get("products") or products  # the demo shop may be bigger than asked (an earlier run)
-        http = http_bench(env, ids, args.seconds)
-        print("profiling one request of each surface", flush=True)
-        profile = profile_http(env, ids)
-        REPORT.write_text(render(http, engines, args, products, profile))
+        for i, size in enumerate(sizes):
+            size_env = env if i == 0 else {**env, "DATABASE_URL": f"{env['DATABASE_URL']}_{size}"}
+            ensure_database(size_env["DATABASE_URL"])
+            print(f"preparing the demo shop ({size} products)", flush=True)
+            ids = prepare(size_env, size, args.lines)
+            measured = http_bench(size_env, ids, args.seconds)
+            growth[ids.get("products") or size] = measured
+            if i == 0:
+                products = ids.get("products") or products  # the demo shop may be bigger than asked (an earlier run)
+                http = measured
+                print("profiling one request of each surface", flush=True)
+                profile = profile_http(size_env, ids)
+        if len(growth) < 2:
+            growth = {}
+        text = render(http, engines, args, products, profile, growth)
+        if args.only == "http" and REPORT.exists():
+            text = merge_http(REPORT.read_text(), text)  # the engines' sections of an earlier run stay
+        REPORT.write_text(text)
     if args.only == "tenants":  # one engine: its section replaced in the report as it stands
         splice(engine_benches(env, args.quick, ["tenants_bench.py"]))
         print(f"wrote {REPORT.relative_to(ROOT)}")
@@ -619,10 +733,10 @@ def main() -> None:
     if args.only in (None, "engines"):
 
         def write(sections: list[tuple[str, str]]) -> None:
-            REPORT.write_text(render(http, sections, args, products, profile))
+            REPORT.write_text(render(http, sections, args, products, profile, growth))
 
         engines = engine_benches(env, args.quick, args.scripts, write)
-    REPORT.write_text(render(http, engines, args, products, profile))
+        REPORT.write_text(render(http, engines, args, products, profile, growth))
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 

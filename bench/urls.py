@@ -2,7 +2,8 @@
 
 - ``bench/bare/...``: the same single-row query as a surface's detail endpoint, with no
   authentication, limits or serializer (the issue's baseline);
-- ``bench/same/<surface>/...``: the very queries a surface's detail endpoint runs (its selectors),
+- ``bench/same/<surface>/...``: the very queries a surface's detail endpoint runs (its selectors: one
+  statement each since issue 17),
   unauthenticated, unlimited, uncounted and without DRF or the surface's serializer. Against it a
   ratio shows the cost of the platform's request stack alone, not of the body's extra tables.
 """
@@ -34,13 +35,13 @@ def _sortillus(tenant: Tenant, external_id: int) -> dict:
 
 
 def _shopisync(tenant: Tenant, external_id: int) -> dict:
-    product = pricing_selectors.product_get(tenant=tenant, external_id=external_id)
-    changes = pricing_selectors.recent_price_changes(tenant=tenant, product=product)
+    product = pricing_selectors.product_detail(tenant=tenant, external_id=external_id)
+    changes = product.recent_changes
     return {"id": product.external_id, "competitors": len(product.competitors.all()), "changes": len(changes)}
 
 
 def _dynasort(tenant: Tenant, external_id: int) -> dict:
-    product = merchandising_selectors.product_get(tenant=tenant, product_id=external_id)
+    product = merchandising_selectors.product_detail(tenant=tenant, product_id=external_id)
     return {"id": product.external_id, "options": len(product.options.all()), "variants": len(product.variants.all())}
 
 

@@ -181,6 +181,25 @@ class Product(TenantOwned):
         return f"{self.external_id} {self.name}"
 
 
+class ProductCount(models.Model):
+    """The tenant's number of products, kept exact by database triggers (catalog/counters.py): the sum of
+    ``n`` over the tenant's slots. Written only by the triggers and ``manage.py recount``."""
+
+    # no database constraint: a tenant's cascading delete may remove the tenant before the counted products'
+    # last delta lands; a trigger on the tenant table removes the counter rows instead
+    tenant = models.ForeignKey(Tenant, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    slot = models.SmallIntegerField()
+    n = models.BigIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "slot"], name="product_count_unique_slot")]
+
+    def __str__(self) -> str:
+        return f"tenant {self.tenant_id} slot {self.slot}: {self.n}"
+
+
 class ProductGtin(TenantOwned):
     """A GTIN of a product; ``position`` 0 is the primary one.
 

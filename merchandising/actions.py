@@ -323,10 +323,10 @@ def list_products(tenant: Tenant, p: dict) -> list[dict]:
 
 
 def get_product(tenant: Tenant, p: dict) -> dict:
-    product = selectors.product_get(tenant=tenant, **p)
+    product = selectors.product_detail(tenant=tenant, **p)  # one statement (with the latest writeback's id)
     data = product_detail_out(product)
     # platform extension: the latest writeback of the option order to the store (null when none was made)
-    latest = StoreWriteback.objects.filter(product=product).order_by("-created_at", "-id").first()
+    latest = StoreWriteback.objects.get(pk=product.writeback_id) if product.writeback_id else None
     data["store_writeback"] = store_writeback.writeback_out(latest)
     return data
 

@@ -159,6 +159,28 @@ class CollectionProduct(TenantOwned):
         return f"{self.collection.title} #{self.position}: {self.product.name}"
 
 
+class CollectionProductCount(models.Model):
+    """A collection's number of products, kept exact by database triggers (catalog/counters.py): the sum of
+    ``n`` over the collection's slots. Written only by the triggers and ``manage.py recount``."""
+
+    # no database constraints: a cascading delete may remove the collection before the last membership
+    # delta lands; a trigger on the collection table removes the counter rows instead
+    collection = models.ForeignKey(Collection, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    slot = models.SmallIntegerField()
+    n = models.BigIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "slot"], name="collection_product_count_unique_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"collection {self.collection_id} slot {self.slot}: {self.n}"
+
+
 class ProductSetting(TenantOwned):
     """Dynasort's data about one product: boost and whether its options are sorted."""
 

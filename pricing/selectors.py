@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apikeys.exceptions import NotFound
 from catalog.models import Product, Variant
@@ -65,6 +69,117 @@ def product_get(*, tenant: Tenant, external_id: int) -> Product:
         return product_list(tenant=tenant).get(external_id=external_id)
     except Product.DoesNotExist:
         raise NotFound("Product not found") from None
+
+
+# The ShopiSync product body (ProductDetailSerializer) in one statement: the product, its settings by join, its
+# reference variant's price and cost, its competitors and its last price changes as JSON arrays. One round
+# trip instead of three, and no queryset to compile per request (docs/benchmarks.md).
+_DETAIL_SQL = """
+SELECT p.id, p.tenant_id, p.external_id, p.name,
+       s.id AS settings_id, s.min_price AS settings_min_price, s.max_price AS settings_max_price,
+       s.auto_reprice AS settings_auto_reprice, s.active AS settings_active, s.strategy AS settings_strategy,
+       (SELECT v.price FROM catalog_variant v WHERE v.product_id = p.id ORDER BY v.position, v.id LIMIT 1)
+           AS reference_price,
+       (SELECT v.cost FROM catalog_variant v WHERE v.product_id = p.id ORDER BY v.position, v.id LIMIT 1)
+           AS reference_cost,
+       {competitors} AS competitors_json, {changes} AS changes_json
+FROM catalog_product p
+LEFT JOIN pricing_pricingsettings s ON s.product_id = p.id
+WHERE p.tenant_id = %s AND p.external_id = %s
+"""
+_COMPETITOR_COLUMNS = "c.id, c.name, c.url, c.current_price, c.in_stock, c.last_observed_at"
+_CHANGE_COLUMNS = "x.id, x.old_price, x.new_price, x.reason, x.source, x.created_at"
+_RECENT = f"""SELECT * FROM pricing_pricechange pc WHERE pc.tenant_id = p.tenant_id AND pc.product_id = p.id
+                 ORDER BY pc.created_at DESC, pc.id DESC LIMIT {RECENT_CHANGES}"""  # noqa: S608 (constants)
+_DETAIL_AGGREGATES = {
+    "postgresql": {
+        "competitors": f"""COALESCE((SELECT json_agg(json_build_array({_COMPETITOR_COLUMNS}) ORDER BY c.name, c.id)
+            FROM pricing_competitor c WHERE c.product_id = p.id), '[]'::json)""",  # noqa: S608
+        "changes": f"""COALESCE((SELECT json_agg(json_build_array({_CHANGE_COLUMNS})
+            ORDER BY x.created_at DESC, x.id DESC) FROM ({_RECENT}) x), '[]'::json)""",  # noqa: S608
+    },
+    # SQLite: json_group_array keeps the order of the ordered subquery it reads
+    "sqlite": {
+        "competitors": f"""(SELECT json_group_array(json_array({_COMPETITOR_COLUMNS}))
+            FROM (SELECT * FROM pricing_competitor WHERE product_id = p.id ORDER BY name, id) c)""",  # noqa: S608
+        "changes": f"""(SELECT json_group_array(json_array({_CHANGE_COLUMNS})) FROM ({_RECENT}) x)""",  # noqa: S608
+    },
+}
+
+
+def _json(value) -> list:
+    # decimals as Decimal (money is never a float); PostgreSQL's json may come back parsed, SQLite's is text
+    return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _aware(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = parse_datetime(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)  # SQLite keeps naive UTC text
+
+
+def product_detail(*, tenant: Tenant, external_id: int) -> Product:
+    """One product as the ShopiSync detail shows it (settings, reference price and cost, competitors and
+    ``product.recent_changes``) in one statement, or NotFound (also for another tenant's id)."""
+    if not 0 < external_id <= MAX_BIGINT:
+        raise NotFound("Product not found")
+    sql = _DETAIL_SQL.format(**_DETAIL_AGGREGATES[connection.vendor])
+    rows = list(Product.objects.raw(sql, [tenant.pk, external_id]))
+    if not rows:
+        raise NotFound("Product not found")
+    product = rows[0]
+    settings = None
+    if product.settings_id is not None:
+        settings = PricingSettings(
+            pk=product.settings_id,
+            product_id=product.pk,
+            tenant_id=product.tenant_id,
+            min_price=_decimal(product.settings_min_price),
+            max_price=_decimal(product.settings_max_price),
+            auto_reprice=bool(product.settings_auto_reprice),
+            active=bool(product.settings_active),
+            strategy=product.settings_strategy,
+        )
+    Product.pricing.related.set_cached_value(product, settings)  # None: settings_of() answers "no row"
+    product.reference_price, product.reference_cost = (
+        _decimal(product.reference_price),
+        _decimal(product.reference_cost),
+    )
+    competitors = [
+        Competitor(
+            pk=pk,
+            product_id=product.pk,
+            tenant_id=product.tenant_id,
+            name=name,
+            url=url,
+            current_price=_decimal(price),
+            in_stock=bool(in_stock),
+            last_observed_at=_aware(observed),
+        )
+        for pk, name, url, price, in_stock, observed in _json(product.competitors_json)
+    ]
+    cached = product.competitors.all()  # what a prefetch leaves: the manager's queryset, already evaluated
+    cached._result_cache, cached._prefetch_done = competitors, True
+    product._prefetched_objects_cache = {"competitors": cached}
+    product.recent_changes = [
+        PriceChange(
+            pk=pk,
+            product_id=product.pk,
+            tenant_id=product.tenant_id,
+            old_price=_decimal(old),
+            new_price=_decimal(new),
+            reason=reason,
+            source=source,
+            created_at=_aware(created),
+        )
+        for pk, old, new, reason, source, created in _json(product.changes_json)
+    ]
+    return product
 
 
 def recent_price_changes(*, tenant: Tenant, product: Product, limit: int = RECENT_CHANGES) -> list[PriceChange]:

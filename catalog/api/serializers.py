@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
-from catalog.api.fields import ExternalIdField, GtinField, TimestampField
+from catalog.api.fields import ExternalIdField, GtinField, TimestampField, sortillus_time
 
 MAX_GTINS = 50
 
@@ -167,6 +167,19 @@ class ProductListItemOutputSerializer(serializers.Serializer):
     def get_external_canonical_id(self, product) -> int | None:
         canonical = _canonical(product)
         return canonical.external_id if canonical else None
+
+    def to_representation(self, product) -> dict:
+        # written out by hand (same keys, in the declared order): a page renders up to 1,000 rows, and DRF's
+        # generic field walk was a third of a 50-row page's time (docs/benchmarks.md)
+        return {
+            "id": product.pk,
+            "external_id": product.external_id,
+            "state": product.state,
+            "updated_at": sortillus_time(product.updated_at),
+            "created_at": sortillus_time(product.created_at),
+            "category_external_id": self.get_category_external_id(product),
+            "external_canonical_id": self.get_external_canonical_id(product),
+        }
 
 
 class ListMetaSerializer(serializers.Serializer):

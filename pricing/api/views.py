@@ -19,6 +19,7 @@ from apikeys.exceptions import ValidationFailed
 from apikeys.permissions import Permission
 from apikeys.surfaces import PRICING
 from apikeys.views import SurfaceAPIView
+from catalog import selectors as catalog_selectors
 from pricing import selectors, services
 from pricing.api import serializers as s
 from pricing.api.parsers import DecimalJSONParser
@@ -40,13 +41,16 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
     return serializer.validated_data
 
 
-def paginated(queryset: QuerySet, *, page: int, limit: int) -> tuple[list, dict]:
-    """One page of a totally ordered queryset and the ShopiSync pagination block."""
-    total = queryset.count()
-    # Deferred join: find the page's ids with the narrow ordered scan first (OFFSET walks only the
-    # index), then load just those rows with their joins and prefetches, in the same order.
-    ids = list(queryset.values_list("pk", flat=True)[(page - 1) * limit : page * limit])
-    items = list(queryset.filter(pk__in=ids)) if ids else []
+def paginated(
+    queryset: QuerySet, *, page: int, limit: int, total: int | None = None, key: str = "pk"
+) -> tuple[list, dict]:
+    """One page of a totally ordered queryset and the ShopiSync pagination block (``total``: a count known
+    without COUNT(*), e.g. the tenant's product counter; ``key``: a unique column in the ordering's index)."""
+    if total is None:
+        total = queryset.count()
+    # Deferred join in one statement: the page's ids from the narrow ordered index scan (OFFSET walks
+    # only the index), then just those rows with their joins (and prefetches), in the same order.
+    items = list(catalog_selectors.page(queryset, offset=(page - 1) * limit, limit=limit, key=key))
     return items, {"page": page, "limit": limit, "total": total, "totalPages": math.ceil(total / limit)}
 
 
@@ -71,14 +75,20 @@ class ProductListView(ShopiSyncView):
         filterset = ProductFilter(data=request.query_params, queryset=selectors.product_list(tenant=self.tenant))
         if not filterset.is_valid():
             raise ValidationFailed("Invalid query parameters", errors=dict(filterset.errors))
-        items, pagination = paginated(filterset.qs, page=params["page"], limit=params["limit"])
+        # unfiltered, the total is the tenant's product count kept by triggers (catalog/counters.py)
+        unfiltered = filterset.form.cleaned_data.get("active") is None
+        total = catalog_selectors.product_total(tenant=self.tenant) if unfiltered else None
+        # external_id: the (tenant, external_id) index alone gives the page's keys (pk is not in it)
+        items, pagination = paginated(
+            filterset.qs, page=params["page"], limit=params["limit"], total=total, key="external_id"
+        )
         data = s.ProductSerializer(items, many=True).data
         return Response({"success": True, "data": data, "pagination": pagination})
 
 
 class ProductDetailView(ShopiSyncView):
-    def _detail(self, product) -> Response:
-        product.recent_changes = selectors.recent_price_changes(tenant=self.tenant, product=product)
+    def _detail(self, product_id: int) -> Response:
+        product = selectors.product_detail(tenant=self.tenant, external_id=product_id)  # one statement
         return Response({"success": True, "data": s.ProductDetailSerializer(product).data})
 
     @extend_schema(
@@ -86,7 +96,7 @@ class ProductDetailView(ShopiSyncView):
         responses={200: s.envelope("ProductResponse", s.ProductDetailSerializer), **NOT_FOUND, **ERRORS},
     )
     def get(self, request, product_id: int):
-        return self._detail(selectors.product_get(tenant=self.tenant, external_id=product_id))
+        return self._detail(product_id)
 
     @extend_schema(
         operation_id="pricing_products_update",
@@ -102,7 +112,7 @@ class ProductDetailView(ShopiSyncView):
         product = selectors.product_get(tenant=self.tenant, external_id=product_id)
         changes = validated(s.ProductUpdateSerializer, request.data)
         services.product_pricing_update(tenant=self.tenant, product=product, changes=changes)
-        return self._detail(selectors.product_get(tenant=self.tenant, external_id=product_id))
+        return self._detail(product_id)
 
 
 class CompetitorListView(ShopiSyncView):

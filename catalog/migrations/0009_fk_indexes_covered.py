@@ -17,7 +17,7 @@ def _drop_index(table: str, column: str, name: str) -> migrations.RunSQL:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0007_webhook_delivery_failed_state"),
+        ("catalog", "0008_product_count"),
         ("tenants", "0002_shopconnection"),
     ]
 
