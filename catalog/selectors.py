@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.db import connection
 from django.db.models import F, Max, Prefetch, QuerySet, Sum
 
@@ -18,6 +16,7 @@ from catalog.models import (
     ProductGtin,
     Recommendation,
 )
+from config import sql_json
 from tenants.models import Tenant
 
 MAX_ID = 2**63 - 1
@@ -104,11 +103,6 @@ def _detail_sql(key: str) -> str:
     return _detail_sql_cache[vendor, key]
 
 
-def _json(value) -> list:
-    # PostgreSQL's json comes back parsed (psycopg), SQLite's as text
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _detail(tenant: Tenant, *, key: str, value: int) -> Product:
     """One product with ``product.recommendation_list`` and ``product.gtin_list``, NotFound otherwise.
 
@@ -125,9 +119,9 @@ def _detail(tenant: Tenant, *, key: str, value: int) -> Product:
         product.cluster = DuplicateCluster(pk=product.cluster_id, canonical_id=product.cluster_canonical_id)
     product.recommendation_list = [
         Recommendation(recommended=Product(external_id=external_id), explanation=explanation, reason_json=reason)
-        for external_id, explanation, reason in _json(product.recommendations_json)
+        for external_id, explanation, reason in sql_json.rows(product.recommendations_json)
     ]
-    gtins = [(gtin, code, bool(valid)) for gtin, code, valid in _json(product.gtins_json)]
+    gtins = [(gtin, code, bool(valid)) for gtin, code, valid in sql_json.rows(product.gtins_json)]
     product.gtin_list = _gtin_details(product, gtins)
     return product
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -27,10 +25,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apikeys.exceptions import NotFound
 from catalog.models import DailySales, Product, ProductOption, Variant
+from config import sql_json
 from merchandising import option_sorting, sorting
 from merchandising.models import (
     Collection,
@@ -206,25 +204,6 @@ _DETAIL_AGGREGATES = {
         + ") AS row FROM catalog_variant v WHERE v.product_id = p.id ORDER BY v.position, v.id) x)",
     },
 }
-_CENT = Decimal("0.01")
-
-
-def _json(value) -> list:
-    # decimals as Decimal (money is never a float); PostgreSQL's json may come back parsed, SQLite's is text
-    return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
-
-
-def _money(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(_CENT)
-
-
-def _aware(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)  # SQLite keeps naive UTC text
 
 
 def product_detail(*, tenant: Tenant, product_id: int) -> Product:
@@ -244,16 +223,16 @@ def product_detail(*, tenant: Tenant, product_id: int) -> Product:
             boost=product.setting_boost,
             option_sorting_enabled=bool(product.setting_enabled),
             option_sort_state=product.setting_state,
-            options_sorted_at=_aware(product.setting_sorted_at),
+            options_sorted_at=sql_json.aware(product.setting_sorted_at),
             option_sort_error=product.setting_error,
         )
     Product.merchandising.related.set_cached_value(product, setting)  # None: product_setting() answers "none"
     options = []
-    for external_id, name, position, values, rule_id, *rule in _json(product.options_json):
+    for external_id, name, position, values, rule_id, *rule in sql_json.rows(product.options_json, decimals=True):
         option = ProductOption(
             product_id=product.pk, tenant_id=product.tenant_id, external_id=external_id, name=name, position=position
         )
-        option.values = _json(values) if isinstance(values, str) else values
+        option.values = sql_json.rows(values, decimals=True) if isinstance(values, str) else values
         sort_rule = None
         if rule_id is not None:
             sort_type, sold_out, direction, days, csv_pattern, common_size, last_sorted_at, method = rule
@@ -265,11 +244,12 @@ def product_detail(*, tenant: Tenant, product_id: int) -> Product:
                 days=days,
                 csv_pattern=csv_pattern,
                 common_size=common_size,
-                last_sorted_at=_aware(last_sorted_at),
+                last_sorted_at=sql_json.aware(last_sorted_at),
                 last_sort_method=method,
             )
         ProductOption.sort_rule.related.set_cached_value(option, sort_rule)
         options.append(option)
+    variant_rows = sql_json.rows(product.variants_json, decimals=True)
     variants = [
         Variant(
             product_id=product.pk,
@@ -279,16 +259,14 @@ def product_detail(*, tenant: Tenant, product_id: int) -> Product:
             option1=o1,
             option2=o2,
             option3=o3,
-            price=_money(price),
-            compare_at_price=_money(compare_at),
-            cost=_money(cost),
+            price=sql_json.money(price),
+            compare_at_price=sql_json.money(compare_at),
+            cost=sql_json.money(cost),
             inventory_quantity=quantity,
             inventory_tracked=bool(tracked),
             continue_selling=bool(continue_selling),
         )
-        for external_id, title, o1, o2, o3, price, compare_at, cost, quantity, tracked, continue_selling in _json(
-            product.variants_json
-        )
+        for external_id, title, o1, o2, o3, price, compare_at, cost, quantity, tracked, continue_selling in variant_rows
     ]
     product._prefetched_objects_cache = {}
     for name, items in (("options", options), ("variants", variants)):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apikeys.exceptions import NotFound
 from catalog.models import Product, Variant
+from config import sql_json
 from pricing.models import Competitor, PriceChange, PricingSettings
 from tenants.models import Tenant
 
@@ -107,22 +105,6 @@ _DETAIL_AGGREGATES = {
 }
 
 
-def _json(value) -> list:
-    # decimals as Decimal (money is never a float); PostgreSQL's json may come back parsed, SQLite's is text
-    return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
-
-
-def _decimal(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _aware(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = parse_datetime(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)  # SQLite keeps naive UTC text
-
-
 def product_detail(*, tenant: Tenant, external_id: int) -> Product:
     """One product as the ShopiSync detail shows it (settings, reference price and cost, competitors and
     ``product.recent_changes``) in one statement, or NotFound (also for another tenant's id)."""
@@ -139,16 +121,16 @@ def product_detail(*, tenant: Tenant, external_id: int) -> Product:
             pk=product.settings_id,
             product_id=product.pk,
             tenant_id=product.tenant_id,
-            min_price=_decimal(product.settings_min_price),
-            max_price=_decimal(product.settings_max_price),
+            min_price=sql_json.decimal(product.settings_min_price),
+            max_price=sql_json.decimal(product.settings_max_price),
             auto_reprice=bool(product.settings_auto_reprice),
             active=bool(product.settings_active),
             strategy=product.settings_strategy,
         )
     Product.pricing.related.set_cached_value(product, settings)  # None: settings_of() answers "no row"
     product.reference_price, product.reference_cost = (
-        _decimal(product.reference_price),
-        _decimal(product.reference_cost),
+        sql_json.decimal(product.reference_price),
+        sql_json.decimal(product.reference_cost),
     )
     competitors = [
         Competitor(
@@ -157,11 +139,11 @@ def product_detail(*, tenant: Tenant, external_id: int) -> Product:
             tenant_id=product.tenant_id,
             name=name,
             url=url,
-            current_price=_decimal(price),
+            current_price=sql_json.decimal(price),
             in_stock=bool(in_stock),
-            last_observed_at=_aware(observed),
+            last_observed_at=sql_json.aware(observed),
         )
-        for pk, name, url, price, in_stock, observed in _json(product.competitors_json)
+        for pk, name, url, price, in_stock, observed in sql_json.rows(product.competitors_json, decimals=True)
     ]
     cached = product.competitors.all()  # what a prefetch leaves: the manager's queryset, already evaluated
     cached._result_cache, cached._prefetch_done = competitors, True
@@ -171,13 +153,13 @@ def product_detail(*, tenant: Tenant, external_id: int) -> Product:
             pk=pk,
             product_id=product.pk,
             tenant_id=product.tenant_id,
-            old_price=_decimal(old),
-            new_price=_decimal(new),
+            old_price=sql_json.decimal(old),
+            new_price=sql_json.decimal(new),
             reason=reason,
             source=source,
-            created_at=_aware(created),
+            created_at=sql_json.aware(created),
         )
-        for pk, old, new, reason, source, created in _json(product.changes_json)
+        for pk, old, new, reason, source, created in sql_json.rows(product.changes_json, decimals=True)
     ]
     return product
 
