@@ -336,7 +336,8 @@ def _votes(vectors: np.ndarray, labelled: np.ndarray, cols: np.ndarray, n_leaves
 class Reliability:
     """Raw ranking probability -> the share of such suggestions that were right (a monotone step table).
 
-    ``edges``: the lower raw score of each step, ascending; ``values``: the held-out accuracy of each step.
+    ``edges``: the lower raw score of each step, ascending (the first is the lowest held-out score: below it
+    the scaled default, capped by the first step); ``values``: the held-out accuracy of each step.
     Without a table (``edges`` empty) the raw score is scaled by ``scale``.
     """
 
@@ -348,8 +349,13 @@ class Reliability:
     def __call__(self, raw: float) -> float:
         if not self.edges:
             return self.scale * raw
+        if raw < self.edges[0]:
+            # below every held-out score there is no evidence: the conservative default, never more than
+            # the lowest step (a shop whose labelled products all rank easily says nothing of a text that
+            # ranks worse than any of them)
+            return min(self.scale * raw, self.values[0])
         i = int(np.searchsorted(np.asarray(self.edges), raw, side="right")) - 1
-        return self.values[max(i, 0)]
+        return self.values[i]
 
 
 def fit_reliability(raw: Sequence[float], right: Sequence[bool], bins: int = CALIBRATION_BINS) -> Reliability:
@@ -372,7 +378,7 @@ def fit_reliability(raw: Sequence[float], right: Sequence[bool], bins: int = CAL
             low[1] += high[1]
             low[2] += high[2]
     return Reliability(
-        edges=tuple([-math.inf, *(s[0] for s in merged[1:])]),
+        edges=tuple(s[0] for s in merged),  # the first: the lowest held-out score
         values=tuple((s[1] + prior) / (s[2] + 1) for s in merged),
         measured=len(x),
     )

@@ -164,6 +164,17 @@ def test_reliability_table_is_monotone_and_shrunk():
     assert table.measured == len(raw)
 
 
+def test_a_score_below_every_held_out_score_gets_no_more_than_the_default():
+    """A shop whose labelled products all rank easily (held out: raw 0.6-0.9, all right) says nothing of a text
+    that ranks worse than any of them ("From the SDK" in the demo shop): the conservative default, never the
+    easy products' accuracy."""
+    raw = [0.6 + i / 100 for i in range(30)]
+    table = categorizing.fit_reliability(raw, [True] * len(raw))
+    assert table(0.7) > 0.9  # inside the evidence: what the shop's own products showed
+    assert table(0.3) == 0.3 * categorizing.DEFAULT_RELIABILITY < categorizing.DEFAULT_RELIABILITY
+    assert table(0.59) <= table.values[0]
+
+
 def test_too_few_labels_give_the_conservative_default():
     default = categorizing.Reliability()
     assert default(1.0) == categorizing.DEFAULT_RELIABILITY and default(0.5) == 0.5 * categorizing.DEFAULT_RELIABILITY
