@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run the benchmark suite and write docs/benchmarks.md.
 
-    make bench                       # everything, default sizes
+    make bench                       # everything, shops of 100,000 and 1,000,000 products (BENCH_SIZES)
     .venv/bin/python bench/run.py --quick      # smaller data, shorter HTTP runs
     .venv/bin/python bench/run.py --only http  # just the HTTP part
     .venv/bin/python bench/run.py --only tenants  # just bench/tenants_bench.py, its section replaced in place
@@ -611,7 +611,7 @@ def render(
         "# Benchmarks",
         "",
         f"Written by `bench/run.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-        f"Command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` (`make bench` runs it with no arguments).",
+        f"Command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` (`make bench` runs it with `--products 100000 1000000`, its BENCH_SIZES).",
         f"Machine: {machine()}.",
         "Timings come from a shared, noisy machine: compare figures within one run, not across runs.",
         "",
