@@ -428,7 +428,7 @@ NOTES: dict[str, str] = {
         "each product its tenant; with the checks switched off for a measurement, session_replication_role = "
         "replica, the COMMIT went from 112 to 8 ms per call and SQL per call from 294 to 138 ms), then the four "
         "INSERTs (their B-tree inserts; the single-column indexes that composite ones covered are gone, catalog "
-        "0010), then Python: validation, building the arrays, JSON. Removing the per-row checks without losing the "
+        "0009), then Python: validation, building the arrays, JSON. Removing the per-row checks without losing the "
         "invariant needs a schema change not made here: statement-level triggers with transition tables checking "
         "each child statement's rows against their products in one join (and product deletes against their "
         "children), or composite (tenant, product) foreign keys that halve the checks. The WAL figure swings "
@@ -611,7 +611,8 @@ def render(
         "# Benchmarks",
         "",
         f"Written by `bench/run.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-        f"Command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` (`make bench` runs it with `--products 100000 1000000`, its BENCH_SIZES).",
+        f"Command: `{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` "
+        "(`make bench` runs it with `--products 100000 1000000`, its BENCH_SIZES).",
         f"Machine: {machine()}.",
         "Timings come from a shared, noisy machine: compare figures within one run, not across runs.",
         "",
