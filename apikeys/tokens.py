@@ -74,10 +74,6 @@ def is_well_formed(plaintext: str) -> bool:
     return False
 
 
-def kind_of(plaintext: str) -> KeyKind:
-    return KeyKind.CONNECTOR if plaintext.startswith(CONNECTOR_PREFIX) else KeyKind.STANDARD
-
-
 def digest(plaintext: str) -> str:
     """The stored form of a key: SHA-256 hex of the whole string."""
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()

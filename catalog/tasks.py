@@ -12,7 +12,7 @@ from celery import shared_task
 
 from catalog import category_suggestions, index, recommendations, services
 from catalog.models import Product
-from config.celery import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT
+from config.celery import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT, transient_backoff
 from tenants.models import Tenant
 
 log = logging.getLogger("catalog.tasks")
@@ -27,7 +27,7 @@ def product_recommend(self, product_id: int, tenant_id: int | None = None) -> bo
         return recommendations.product_recommendations_compute(product_id=product_id)
     except TRANSIENT as exc:
         if self.request.retries < MAX_RETRIES:
-            raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+            raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
         services.product_recommend_fail(product_id=product_id, reason=f"{type(exc).__name__}: {exc}")
     except Exception as exc:
         # Not transient: retrying would fail the same way. Record it so the product is never stuck.

@@ -90,6 +90,13 @@ RETRY_TRANSIENT = {
     "max_retries": MAX_RETRIES,
 }
 
+
+def transient_backoff(retries: int) -> int:
+    """Seconds before the next try of a task that caught a TRANSIENT error itself, after ``retries`` tries:
+    the same 2, 4, 8 s as RETRY_TRANSIENT's autoretry (one policy for both)."""
+    return RETRY_TRANSIENT["retry_backoff"] * 2**retries
+
+
 _paused_until = 0.0
 _pause_lock = threading.Lock()
 

@@ -229,12 +229,6 @@ def apply_moves(order: Sequence[int], moves: Iterable[tuple[int, int]]) -> list[
     return result
 
 
-def iter_changes(current: Sequence[int], new: Iterable[int]) -> list[tuple[int, int, int]]:
-    """(product id, old position, new position) of every product whose position changed."""
-    old = {pid: i for i, pid in enumerate(current)}
-    return [(pid, old.get(pid, -1), i) for i, pid in enumerate(new) if old.get(pid, -1) != i]
-
-
 def plan_fingerprint(
     *,
     recipe_id: int,

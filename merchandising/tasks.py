@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from config.celery import MAX_RETRIES, TRANSIENT
+from config.celery import MAX_RETRIES, TRANSIENT, transient_backoff
 from merchandising import services
 
 log = logging.getLogger("merchandising.tasks")
@@ -22,7 +22,7 @@ def collection_sort(self, collection_pk: int) -> str:
         if self.request.retries >= MAX_RETRIES:
             services.collection_sort_failed(collection_pk=collection_pk, reason=f"database unavailable: {exc}")
             raise
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
     except Exception as exc:
         log.exception("sort of collection %s failed", collection_pk)
         services.collection_sort_failed(collection_pk=collection_pk, reason=f"{type(exc).__name__}: {exc}")
@@ -44,7 +44,7 @@ def product_options_sort(self, product_pk: int) -> str:
         if self.request.retries >= MAX_RETRIES:
             services.product_options_sort_failed(product_pk=product_pk, reason=f"database unavailable: {exc}")
             raise
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
     except Exception as exc:
         log.exception("option sort of product %s failed", product_pk)
         services.product_options_sort_failed(product_pk=product_pk, reason=f"{type(exc).__name__}: {exc}")

@@ -193,10 +193,6 @@ class ProductListOutputSerializer(serializers.Serializer):
     meta = ListMetaSerializer()
 
 
-class PageInputSerializer(StrictSerializer):
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1_000_000)
-
-
 class RecommendOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     product_id = serializers.IntegerField()

@@ -99,3 +99,24 @@ def test_a_deadlock_that_outlived_its_retry_is_logged_as_a_deadlock(caplog):
         error = to_api_error(deadlock())
     assert error.kind == ErrorKind.UNAVAILABLE
     assert "deadlock" in caplog.text and "database unavailable" not in caplog.text
+
+
+def test_tasks_that_catch_transient_errors_wait_as_celerys_autoretry_does():
+    """One retry policy: the hand-caught ladders (sorts, recommendations) wait 2, 4, 8 s like RETRY_TRANSIENT."""
+    from celery.utils.time import get_exponential_backoff_interval
+
+    from config.celery import RETRY_TRANSIENT, transient_backoff
+
+    assert (
+        [transient_backoff(n) for n in range(3)]
+        == [
+            get_exponential_backoff_interval(
+                factor=RETRY_TRANSIENT["retry_backoff"],
+                retries=n,
+                maximum=600,
+                full_jitter=RETRY_TRANSIENT["retry_jitter"],
+            )
+            for n in range(3)
+        ]
+        == [2, 4, 8]
+    )
