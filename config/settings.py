@@ -179,7 +179,7 @@ CATALOG_QUEUES = env("CATALOG_QUEUES", 1, cast=int)
 # calibrated score (0-1) above which the best category suggestion becomes the product's category. Scores are
 # the share of such suggestions that proved right on the shop's own merchant-categorised products (held out;
 # from 50 of them), else 0.7 x the ranker's probability (docs/catalog.md). 0.8 was chosen from
-# bench/catalog_quality.py: on Flipkart with 20% labelled, 96-98% of the products above it were right (about
+# bench/catalog_quality.py: on Flipkart with 20% labelled, 98-99% of the products above it were right (about
 # half of them assigned); with no labels nothing reaches it (no threshold gave 90% precision zero-shot).
 CATALOG_CATEGORY_THRESHOLD = env("CATALOG_CATEGORY_THRESHOLD", 0.8, cast=float)
 # Pricing: competitor offers older than this are left out of repricing.
