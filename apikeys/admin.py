@@ -14,7 +14,7 @@ from apikeys import services, usage
 from apikeys.exceptions import ApiError
 from apikeys.forms import ApiKeyCreateForm, IpAllowlistField, RotateForm
 from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour
-from config.admin_display import PlatformAdminMedia, readable
+from core.admin_display import PlatformAdminMedia, readable
 
 
 def _actor(request) -> str:

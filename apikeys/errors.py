@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from apikeys.exceptions import ApiError, ErrorKind
 from apikeys.surfaces import CATALOG, SurfaceSpec
-from config.locks import is_deadlock
+from core.locks import is_deadlock
 
 log = logging.getLogger("apikeys.errors")
 
@@ -62,7 +62,7 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, RequestDataTooBig):
         return ApiError(ErrorKind.TOO_LARGE, "Request body too large")
     if isinstance(exc, OperationalError | InterfaceError):
-        if is_deadlock(exc):  # the database is up: a deadlock that outlived its one retry (config/locks.py)
+        if is_deadlock(exc):  # the database is up: a deadlock that outlived its one retry (core/locks.py)
             log.error("deadlock: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return ApiError(ErrorKind.UNAVAILABLE, "Conflicting concurrent update; retry", retry_after=1)
         log.error("database unavailable: %s", type(exc).__name__)

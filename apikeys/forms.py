@@ -6,7 +6,7 @@ from apikeys.models import ApiKey
 from apikeys.permissions import CONNECTOR_PERMISSIONS
 from apikeys.services import MAX_GRACE
 from apikeys.tokens import KeyKind
-from config.admin_display import LinesField
+from core.admin_display import LinesField
 
 MAX_GRACE_SECONDS = int(MAX_GRACE.total_seconds())
 

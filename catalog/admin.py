@@ -23,7 +23,7 @@ from catalog.models import (
     Variant,
     WebhookDelivery,
 )
-from config.admin_display import LinesField, PlatformAdminMedia, readable
+from core.admin_display import LinesField, PlatformAdminMedia, readable
 
 
 class TenantInlinesMixin:

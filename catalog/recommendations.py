@@ -29,8 +29,8 @@ from catalog import index, recommending, services
 from catalog.embeddings import top_k_scores
 from catalog.models import Category, Order, OrderLine, Product, Recommendation
 from catalog.recommending import Candidate
-from config import bulk
-from config.celery import enqueue
+from core import bulk
+from core.outbox import enqueue
 from tenants.models import Tenant
 
 WINDOW_DAYS = 365

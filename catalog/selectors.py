@@ -16,7 +16,7 @@ from catalog.models import (
     ProductGtin,
     Recommendation,
 )
-from config import sql_json
+from core import sql_json
 from tenants.models import Tenant
 
 MAX_ID = 2**63 - 1

@@ -33,8 +33,8 @@ from catalog.models import (
     ProductTransition,
     Variant,
 )
-from config.celery import enqueue
-from config.locks import retry_deadlock, tenant_lock
+from core.locks import retry_deadlock, tenant_lock
+from core.outbox import enqueue
 from tenants.models import Tenant
 
 S = ProductState

@@ -21,9 +21,9 @@ from django.utils import timezone
 from catalog import index, services
 from catalog.gtin import normalise_or_none
 from catalog.models import Category, Order, OrderLine, Product, ProductGtin, ProductOption, Variant
-from config import bulk
-from config.celery import enqueue
-from config.locks import keys_lock, retry_deadlock
+from core import bulk
+from core.locks import keys_lock, retry_deadlock
+from core.outbox import enqueue
 from tenants.models import Tenant
 
 PRODUCT_FIELDS = ("name", "description", "image", "brand", "product_type", "handle", "status", "tags", "created_at")

@@ -12,7 +12,7 @@ from celery import shared_task
 
 from catalog import category_suggestions, index, recommendations, services
 from catalog.models import Product
-from config.celery import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT, transient_backoff
+from core.retry import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT, transient_backoff
 from tenants.models import Tenant
 
 log = logging.getLogger("catalog.tasks")

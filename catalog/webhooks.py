@@ -29,7 +29,7 @@ from django.utils import timezone
 from catalog import services, sync
 from catalog.models import InventoryLevel, Product, Variant, WebhookDelivery, WebhookWatermark
 from catalog.signals import products_sellable_changed
-from config.celery import enqueue
+from core.outbox import enqueue
 from tenants.models import Tenant
 
 log = logging.getLogger("catalog.webhooks")
@@ -68,7 +68,7 @@ def delivery_accept(
         )
         if created:
             pk = delivery.pk
-            enqueue(tasks.webhook_process, pk)  # a broker outage never fails the delivery (config/celery.py)
+            enqueue(tasks.webhook_process, pk)  # a broker outage never fails the delivery (core/outbox.py)
     return delivery, created
 
 

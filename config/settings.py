@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, pinned, no CDN
+    "core",
     "config.apps.PlatformConfig",
     "tenants",
     "apikeys",
@@ -230,7 +231,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "default")
 # task outliving it and being delivered twice does no harm.
 # Publishing never holds a request long: a broker that is down or hung (accepts connections, never
 # answers) fails a publish within about CELERY_BROKER_TIMEOUT x 2 seconds (one retry), and the task waits
-# in the outbox (config/celery.py) until the sweeper sends it.
+# in the outbox (core/outbox.py) until the sweeper sends it.
 CELERY_BROKER_TIMEOUT = env("CELERY_BROKER_TIMEOUT", 0.5, cast=float)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT", 900, cast=int),

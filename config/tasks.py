@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from config.celery import publish
+from core.models import TaskOutbox
+from core.outbox import publish
 
 log = logging.getLogger("config.tasks")
 
@@ -25,8 +26,6 @@ BATCH = 1000
 
 
 def _outbox_sweep(now) -> int:
-    from config.models import TaskOutbox
-
     cutoff = now - timedelta(seconds=settings.TASK_OUTBOX_RETRY_SECONDS)
     sent, last = 0, 0
     while True:  # in batches, until the rows older than the cutoff are sent (a long outage leaves many)

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from config.admin_display import PlatformAdminMedia, readable
-from config.celery import enqueue
+from core.admin_display import PlatformAdminMedia, readable
+from core.outbox import enqueue
 from merchandising import prompt, services
 from merchandising.models import (
     Collection,

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from apikeys.exceptions import NotFound
 from catalog.models import DailySales, Product, ProductOption, Variant
-from config import sql_json
+from core import sql_json
 from merchandising import option_sorting, sorting
 from merchandising.models import (
     Collection,

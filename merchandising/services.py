@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apikeys.exceptions import NotFound, ValidationFailed
 from catalog.models import Product, ProductOption
-from config.celery import enqueue
+from core.outbox import enqueue
 from merchandising import option_sorting, selectors, sorting, store_writeback
 from merchandising.models import (
     Collection,

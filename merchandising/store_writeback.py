@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product, ProductOption
-from config.celery import enqueue
+from core.outbox import enqueue
 from merchandising import shopify_admin, sorting
 from merchandising.models import Collection, RevertSorting, SortRun, StoreWriteback, WritebackKind, WritebackState
 from tenants.models import ShopConnection

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from config.celery import MAX_RETRIES, TRANSIENT, transient_backoff
+from core.retry import MAX_RETRIES, TRANSIENT, transient_backoff
 from merchandising import services
 
 log = logging.getLogger("merchandising.tasks")

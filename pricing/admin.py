@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from catalog.models import Variant
-from config.admin_display import PlatformAdminMedia, money, readable
+from core.admin_display import PlatformAdminMedia, money, readable
 from pricing import selectors, services
 from pricing.charts import price_chart_svg
 from pricing.models import (

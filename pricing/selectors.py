@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apikeys.exceptions import NotFound
 from catalog.models import Product, Variant
-from config import sql_json
+from core import sql_json
 from pricing.models import Competitor, PriceChange, PricingSettings
 from tenants.models import Tenant
 

@@ -26,8 +26,8 @@ from django.utils import timezone
 from apikeys.exceptions import ValidationFailed
 from catalog import index
 from catalog.models import Product, Variant
-from config.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
-from config.celery import enqueue
+from core.bulk import bulk_insert, bulk_set_rows, insert_new, is_postgresql, server_cursor
+from core.outbox import enqueue
 from pricing import repricing
 from pricing.models import (
     Competitor,

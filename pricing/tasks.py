@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery import TRANSIENT
+from core.retry import TRANSIENT
 from pricing import services
 from tenants.models import Tenant
 

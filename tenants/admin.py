@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from apikeys import services
 from apikeys.charts import SERIES, sparkline_svg, usage_chart_svg
 from apikeys.models import ApiKey
-from config.admin_display import PlatformAdminMedia
+from core.admin_display import PlatformAdminMedia
 from tenants import selectors
 from tenants.models import ShopConnection, Tenant
 

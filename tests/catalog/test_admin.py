@@ -67,6 +67,6 @@ def test_variant_inputs_are_compact(admin_client, tenant_a):
     ],
 )
 def test_json_records_render_as_escaped_tables(value, shown):
-    from config.admin_display import readable
+    from core.admin_display import readable
 
     assert shown in str(readable(value))

@@ -111,7 +111,7 @@ def test_awkward_text_is_stored_exactly(platform_w, tenant_a):
 )
 def test_a_text_array_joined_in_one_pass_equals_the_value_by_value_literal(values):
     from catalog.models import Variant
-    from config.bulk import pg_array, pg_quote
+    from core.bulk import pg_array, pg_quote
 
     by_value = "{" + ",".join("NULL" if v is None else pg_quote(v) for v in values) + "}"
     assert pg_array(values, Variant._meta.get_field("sku")) == by_value

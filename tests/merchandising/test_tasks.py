@@ -104,7 +104,7 @@ def test_periodic_task_queues_every_enabled_collection_with_a_recipe(
     b = make_collection(tenant_b, [], external_id=7, enabled=True, recipe=sales_recipe(tenant_b))
     sent = []
     monkeypatch.setattr(tasks.collection_sort, "delay", lambda pk: sent.append(pk))
-    with django_capture_on_commit_callbacks(execute=True):  # sent once committed (config.celery.enqueue)
+    with django_capture_on_commit_callbacks(execute=True):  # sent once committed (core.outbox.enqueue)
         assert tasks.collections_resort_enabled.apply().get() == 2
     assert sorted(sent) == sorted([a.pk, b.pk])
     # already queued ones are not queued again within the hour

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Variant
-from config.admin_display import money
+from core.admin_display import money
 from pricing import selectors, services
 from pricing.charts import OURS, price_chart_svg
 from pricing.models import Competitor, Observation, PriceChange, PricingSettings, RepriceRun

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from catalog.models import Product, ProductEmbedding, ProductState
 from config.celery import app as celery_app
-from config.models import TaskOutbox
+from core.models import TaskOutbox
 from merchandising.models import Collection, Recipe, SortState
 from tests import factories
 from tests.celery_worker import LiveWorker, _start, wait_for

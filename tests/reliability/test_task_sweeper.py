@@ -15,8 +15,8 @@ from apikeys.errors import to_api_error
 from apikeys.exceptions import ErrorKind
 from catalog.models import Product, ProductState
 from config import tasks
-from config.locks import retry_deadlock
-from config.models import TaskOutbox
+from core.locks import retry_deadlock
+from core.models import TaskOutbox
 from merchandising.models import Collection, SortState
 from tests import factories
 
@@ -68,7 +68,7 @@ def deadlock() -> OperationalError:
 
 
 def test_a_deadlock_is_retried_once_outside_a_transaction(monkeypatch):
-    from config import locks
+    from core import locks
 
     # as in a request: no transaction is open around the service (the test's own is hidden)
     monkeypatch.setattr(locks, "connection", SimpleNamespace(in_atomic_block=False))
@@ -105,7 +105,7 @@ def test_tasks_that_catch_transient_errors_wait_as_celerys_autoretry_does():
     """One retry policy: the hand-caught ladders (sorts, recommendations) wait 2, 4, 8 s like RETRY_TRANSIENT."""
     from celery.utils.time import get_exponential_backoff_interval
 
-    from config.celery import RETRY_TRANSIENT, transient_backoff
+    from core.retry import RETRY_TRANSIENT, transient_backoff
 
     assert (
         [transient_backoff(n) for n in range(3)]

@@ -16,7 +16,7 @@ from typing import ParamSpec, TypeVar
 
 from django.db import OperationalError, connection, models
 
-log = logging.getLogger("config.locks")
+log = logging.getLogger("core.locks")
 
 P = ParamSpec("P")
 R = TypeVar("R")
