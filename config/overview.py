@@ -1,4 +1,4 @@
-"""Reads for the admin's per-shop overview: keys with their hourly usage, the last sorts and reprices.
+"""Reads for the admin's per-shop overview (config/admin.py): keys with their hourly usage, the last sorts and reprices.
 
 A fixed number of queries whatever the number of keys: usage comes as one query of hourly rows, the
 keys as one, the runs as one each.
