@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.db.models import Min
 
 from apikeys.redis_client import REDIS_ERRORS
-from catalog import categorizing, embeddings, recommending
+from catalog import categorizing, embeddings, recommendation_ranking
 from catalog.index_cache import CacheStats, IndexCache
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
@@ -239,7 +239,7 @@ class ProductIndex:
     cluster: np.ndarray  # cluster id or -1
     category: np.ndarray  # category id or -1
     price: np.ndarray  # lowest variant price or NaN
-    keys: list[recommending.ModelKey]
+    keys: list[recommendation_ranking.ModelKey]
     row_of: dict[int, int] = field(default_factory=dict)
     by_model: dict[str, list[int]] = field(default_factory=dict)
     category_rows: dict[int, np.ndarray] = field(default_factory=dict)  # category id -> its rows, ascending
@@ -283,7 +283,7 @@ class _Rows:
     cluster: np.ndarray
     category: np.ndarray
     price: np.ndarray
-    keys: list[recommending.ModelKey]
+    keys: list[recommendation_ranking.ModelKey]
     raw: np.ndarray  # (n, dim) float32 stored vectors, before TF-IDF
 
     def take(self, rows: np.ndarray) -> _Rows:
@@ -325,7 +325,7 @@ def _load_rows(tenant: Tenant, product_ids: list[int] | None = None) -> _Rows:
         cluster=np.array([r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64),
         category=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
         price=np.array([float(r[6]) if r[6] is not None else np.nan for r in rows], dtype=np.float64),
-        keys=[recommending.model_key(r[7], r[8]) for r in rows],
+        keys=[recommendation_ranking.model_key(r[7], r[8]) for r in rows],
         raw=raw,
     )
 
@@ -543,7 +543,7 @@ def _python_nbytes(index: ProductIndex) -> int:
         return 0
     sample = index.keys[:: max(1, n // 64)]
     per_key = sum(sys.getsizeof(k) + sys.getsizeof(k.key) for k in sample) / len(sample)
-    # the colour and size sets are shared between keys (recommending._shared): counted once each
+    # the colour and size sets are shared between keys (recommendation_ranking._shared): counted once each
     shared_sets = {id(s): sys.getsizeof(s) for k in sample for s in (k.colours, k.sizes)}
     ints = 2 * 32 * len(index.row_of)  # a key and a value int per row (small ints are shared; most ids are not)
     return int(
