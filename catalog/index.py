@@ -22,8 +22,9 @@ import hashlib
 import logging
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -35,6 +36,8 @@ from catalog import categorizing, embeddings, recommendation_ranking
 from catalog.index_cache import CacheStats, IndexCache
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
+
+_I = TypeVar("_I")  # an index kind (ProductIndex, CategoryIndex)
 
 log = logging.getLogger("catalog.index")
 
@@ -442,18 +445,27 @@ def product_index(tenant: Tenant) -> ProductIndex:
     Kept in this process under the memory budget (``_indexes``): a tenant evicted since its last use, or
     never seen, is built from the stored vectors (a cold build).
     """
-    version = _version("product", tenant)
-    key = ("product", _tenant_key(tenant))
+
+    def build(current: ProductIndex | None, version: int) -> ProductIndex:
+        changed = _changed_since(tenant, current, version) if current is not None else None
+        if changed is not None:
+            return _apply_delta(tenant, current, changed, version)
+        return _build_product_index(tenant, version)
+
+    return _kept("product", tenant, build)
+
+
+def _kept(kind: str, tenant: Tenant, build: Callable[[_I | None, int], _I]) -> _I:
+    """The tenant's ``kind`` index as kept in ``_indexes`` if it is at the current version, else
+    ``build(the kept one or None, current version)``, kept under the memory budget."""
+    version = _version(kind, tenant)
+    key = (kind, _tenant_key(tenant))
     current = _indexes.get(key)
     if current is not None and current.version == version:
         _indexes.count("hits")
         return current
     _indexes.count("misses" if current is None else "refreshes")
-    changed = _changed_since(tenant, current, version) if current is not None else None
-    if changed is not None:
-        built = _apply_delta(tenant, current, changed, version)
-    else:
-        built = _build_product_index(tenant, version)
+    built = build(current, version)
     if not _indexes.put(key, built) and _indexes.get(key) is None:
         _warn_oversize(tenant, built)
     return built
@@ -497,17 +509,7 @@ def _build_category_index(tenant: Tenant, version: int) -> CategoryIndex:
 
 def category_index(tenant: Tenant) -> CategoryIndex:
     """The tenant's category index (categories embedded from their path, en_name and en_description)."""
-    version = _version("category", tenant)
-    key = ("category", _tenant_key(tenant))
-    current = _indexes.get(key)
-    if current is not None and current.version == version:
-        _indexes.count("hits")
-        return current
-    _indexes.count("misses" if current is None else "refreshes")
-    built = _build_category_index(tenant, version)
-    if not _indexes.put(key, built) and _indexes.get(key) is None:
-        _warn_oversize(tenant, built)
-    return built
+    return _kept("category", tenant, lambda current, version: _build_category_index(tenant, version))
 
 
 # ---- the per-process cache of indexes -------------------------------------------
