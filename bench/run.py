@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py --quick      # smaller data, shorter HTTP runs
     .venv/bin/python bench/run.py --only http  # just the HTTP part
     .venv/bin/python bench/run.py --only tenants  # just bench/tenants_bench.py, its section replaced in place
+    .venv/bin/python bench/run.py --quick --report /tmp/b.md  # a trial run into a copy (cp docs/benchmarks.md)
 
 Needs PostgreSQL and Redis (defaults: postgres://postgres@127.0.0.1:5432/bench,
 redis://127.0.0.1:6379/5; the database is created if missing) and wrk
