@@ -499,7 +499,8 @@ def engine_benches(
         print(f"running {script.name}", flush=True)
         args = [sys.executable, str(script), *ENGINE_ARGS.get(script.name, {}).get("quick" if quick else "full", [])]
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
-        text = f"`{' '.join(['python', *args[1:]]).replace(str(ROOT) + '/', '')}`\n\n```\n{proc.stdout.strip()}\n```"
+        output = proc.stdout.lstrip("\n").rstrip()  # the first line's indentation kept (right-aligned tables)
+        text = f"`{' '.join(['python', *args[1:]]).replace(str(ROOT) + '/', '')}`\n\n```\n{output}\n```"
         if proc.returncode != 0:
             text += f"\n\nFAILED (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-2000:]}\n```"
         if script.name in NOTES:
