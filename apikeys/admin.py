@@ -14,7 +14,7 @@ from apikeys import services, usage
 from apikeys.exceptions import ApiError
 from apikeys.forms import ApiKeyCreateForm, IpAllowlistField, RotateForm
 from apikeys.models import ApiKey, ApiKeyEvent, ApiKeyUsageHour
-from core.admin_display import PlatformAdminMedia, readable
+from core.admin_display import PlatformAdminMedia, RecordAdminMixin, readable
 
 
 def _actor(request) -> str:
@@ -78,17 +78,7 @@ class ApiKeyAdmin(PlatformAdminMedia, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ApiKeyCreateForm.Meta.fields
-        return [
-            "tenant",
-            "name",
-            "kind",
-            "permission",
-            "allowed_ips",
-            "expires_at",
-            "rate_limit",
-            "rate_limit_window",
-            *self.readonly_fields,
-        ]
+        return [*ApiKeyCreateForm.Meta.fields, *self.readonly_fields]  # the settings, then what is shown only
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -202,7 +192,7 @@ class ApiKeyAdmin(PlatformAdminMedia, admin.ModelAdmin):
 
 
 @admin.register(ApiKeyEvent)
-class ApiKeyEventAdmin(PlatformAdminMedia, admin.ModelAdmin):
+class ApiKeyEventAdmin(RecordAdminMixin, PlatformAdminMedia, admin.ModelAdmin):
     list_display = ["at", "type", "key", "tenant", "actor"]
     list_filter = ["type"]
     list_select_related = ["key", "tenant"]
@@ -212,15 +202,6 @@ class ApiKeyEventAdmin(PlatformAdminMedia, admin.ModelAdmin):
     @admin.display(description="details")
     def details_readable(self, obj):
         return readable(obj.details)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiKeyUsageHour)

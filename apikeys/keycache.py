@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,14 +37,15 @@ class Entry:
 
 
 class KeyCache:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str], Entry] = {}
+        self.clock = clock  # seconds, for the age limit (a test sets its own to step time exactly)
 
     def get(self, digest: str) -> Entry | None:
         """The cached key of this hash, if it is younger than API_KEY_CACHE_SECONDS."""
         entry = self._entries.get((settings.REDIS_KEY_PREFIX, digest))
-        if entry is None or time.monotonic() - entry.loaded_at >= settings.API_KEY_CACHE_SECONDS:
+        if entry is None or self.clock() - entry.loaded_at >= settings.API_KEY_CACHE_SECONDS:
             return None
         return entry
 
@@ -51,7 +53,7 @@ class KeyCache:
         with self._lock:
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()  # keys are few per process; a full cache is just reloaded
-            self._entries[(settings.REDIS_KEY_PREFIX, digest)] = Entry(key, generation, time.monotonic())
+            self._entries[(settings.REDIS_KEY_PREFIX, digest)] = Entry(key, generation, self.clock())
 
     def forget(self, digest: str) -> None:
         with self._lock:

@@ -36,7 +36,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from apikeys.services import api_key_create  # noqa: E402
-from catalog import index, recommendations, sync  # noqa: E402
+from catalog import index, recommendation_selectors, recommendation_services, sync  # noqa: E402
 from catalog.api import platform_serializers  # noqa: E402
 from catalog.gtin import check_digit  # noqa: E402
 from catalog.models import Category, Product  # noqa: E402
@@ -359,11 +359,11 @@ def bench_recommendations(tenant: Tenant, sample: int, run_all: bool) -> None:
     timed("index build (cold: load 100k vectors, TF-IDF, metadata)", index.product_index, tenant)
     ids = list(Product.objects.for_tenant(tenant).order_by("?").values_list("pk", flat=True)[:sample])
     products = {p.pk: p for p in Product.objects.filter(pk__in=ids)}
-    recommendations.compute(tenant, products[ids[0]])  # warm caches (category order counts)
+    recommendation_selectors.compute(tenant, products[ids[0]])  # warm caches (category order counts)
     times = []
     for pk in ids:
         t0 = time.perf_counter()
-        chosen = recommendations.compute(tenant, products[pk])
+        chosen = recommendation_selectors.compute(tenant, products[pk])
         times.append(time.perf_counter() - t0)
         assert len(chosen) <= 10
     times.sort()
@@ -374,7 +374,7 @@ def bench_recommendations(tenant: Tenant, sample: int, run_all: bool) -> None:
     )
     if run_all:  # demo_bench.py measures this on generated shops of 10,000 and 100,000 products
         t0 = time.perf_counter()
-        recommendations.recommendations_all(tenant=tenant, inline=True)
+        recommendation_services.recommendations_all(tenant=tenant, inline=True)
         total = Product.objects.for_tenant(tenant).count()
         print(f"recommendations for all {total} products (batch, one process): {time.perf_counter() - t0:.1f} s")
 

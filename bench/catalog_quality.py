@@ -46,7 +46,7 @@ from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from apikeys.services import api_key_create  # noqa: E402
-from catalog import index, recommendations, tasks  # noqa: E402
+from catalog import index, recommendation_selectors, tasks  # noqa: E402
 from catalog.embeddings import make_embedder  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
@@ -437,7 +437,7 @@ def similar_precision(backend: str) -> list[tuple[str, int, int, int, float]]:
                 if not ptype.get(product.external_id):
                     continue
                 t0 = time.perf_counter()
-                chosen = recommendations.compute(shop.tenant, product)
+                chosen = recommendation_selectors.compute(shop.tenant, product)
                 took += time.perf_counter() - t0
                 similar = [c for c in chosen if c.kind == "similar"][:5]
                 if not similar:
@@ -579,7 +579,7 @@ def main() -> None:
     lines += [
         "",
         '"Similar product" precision: for every active product with a Shopify product_type, the top five '
-        'recommendations of kind "Similar product" (`recommendations.compute`, no orders, no categories) are '
+        'recommendations of kind "Similar product" (`recommendation_selectors.compute`, no orders, no categories) are '
         "judged right when they have the same product_type.",
         "",
         "| store | backend | products judged | recommendations judged | right | precision | ms per product |",

@@ -36,7 +36,7 @@ from django.db import connection  # noqa: E402
 from apikeys import usage  # noqa: E402
 from apikeys.models import ApiKey  # noqa: E402
 from apikeys.services import api_key_create, usage_flush  # noqa: E402
-from catalog import category_suggestions, index, recommendations  # noqa: E402
+from catalog import category_suggestions, index, recommendation_selectors, recommendation_services  # noqa: E402
 from catalog.models import OrderLine, Product  # noqa: E402
 from config.demo.generator import generate  # noqa: E402
 from merchandising import services as merchandising_services  # noqa: E402
@@ -140,11 +140,11 @@ def bench_recommendations(tenant: Tenant, size: int, sample: int, all_max: int) 
     products = list(Product.objects.for_tenant(tenant).filter(status="active").order_by("external_id"))
     step = max(1, len(products) // sample)
     chosen = products[::step][:sample]
-    recommendations.compute(tenant, chosen[0])  # warm the per-tenant caches
+    recommendation_selectors.compute(tenant, chosen[0])  # warm the per-tenant caches
     times = []
     for product in chosen:
         t0 = time.perf_counter()
-        recommendations.compute(tenant, product)
+        recommendation_selectors.compute(tenant, product)
         times.append(time.perf_counter() - t0)
     times.sort()
     median = statistics.median(times)
@@ -180,7 +180,7 @@ def bench_recommendations(tenant: Tenant, size: int, sample: int, all_max: int) 
     took = math.nan
     if size <= all_max:
         t0 = time.perf_counter()
-        chunks = recommendations.recommendations_all(tenant=tenant, inline=True)
+        chunks = recommendation_services.recommendations_all(tenant=tenant, inline=True)
         took = time.perf_counter() - t0
         n = Product.objects.for_tenant(tenant).filter(active=True, status="active").count()
         print(

@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-"""Run the benchmark suite and write docs/benchmarks.md.
+"""Run the benchmark suite and update docs/benchmarks.md.
 
     make bench                       # everything, shops of 100,000 and 1,000,000 products (BENCH_SIZES)
     .venv/bin/python bench/run.py --quick      # smaller data, shorter HTTP runs
     .venv/bin/python bench/run.py --only http  # just the HTTP part
     .venv/bin/python bench/run.py --only tenants  # just bench/tenants_bench.py, its section replaced in place
+    .venv/bin/python bench/run.py --quick --report /tmp/b.md  # a trial run into a copy (cp docs/benchmarks.md)
 
 Needs PostgreSQL and Redis (defaults: postgres://postgres@127.0.0.1:5432/bench,
 redis://127.0.0.1:6379/5; the database is created if missing) and wrk
@@ -14,7 +15,9 @@ HTTP: gunicorn (sync, -w 2) serves the platform on 127.0.0.1; wrk (-t2 -c16)
 measures an authenticated, rate-limit-checked read on each surface beside a
 bare Django view doing the same single-row query, in the same run.
 Engines: each bench/<app>_bench.py is run as a script; what it prints (Markdown)
-goes into the report under its own heading.
+goes into the report under its own heading. Only the sections a run produces
+are replaced (``splice``): hand-written sections and other scripts' blocks
+between ``<!-- name: begin -->`` / ``<!-- name: end -->`` markers stay.
 """
 
 from __future__ import annotations
@@ -411,6 +414,8 @@ ENGINE_ARGS: dict[str, dict[str, list[str]]] = {
         "full": ["--products", "100000", "--competitors", "5", "--observations", "1000000"],
         "quick": ["--products", "5000", "--competitors", "5", "--observations", "50000", "--requests", "50"],
     },
+    # the store writeback's move plan against moving items one by one (pure Python, no database)
+    "writeback_moves_bench.py": {"full": ["--sizes", "1000", "10000", "50000"], "quick": ["--sizes", "1000", "10000"]},
 }
 
 # What each engine benchmark measures, how it grows and what dominates its cost (from profiles of these
@@ -462,8 +467,9 @@ NOTES: dict[str, str] = {
         "planner statistics (the bench ANALYZEs it after embedding the catalog; before that a lookup filtered all "
         "100,000 vectors of the tenant, 35-150 ms). Recommendations for one product: the co-purchase counts of the "
         "product's orders (one query), the cached per-shop order and category statistics, and one cosine over "
-        "the tenant's product vectors (numpy, linear in catalog size). For all products (catalog.recommendations "
-        "recommendations_all, measured, not extrapolated): chunks of products ordered by category, co-purchase "
+        "the tenant's product vectors (numpy, linear in catalog size). For all products "
+        "(catalog.recommendation_services recommendations_all, measured, not extrapolated): chunks of products "
+        "ordered by category, co-purchase "
         "counts for a whole chunk in one query, similarities as one matrix product per block of 128 products "
         "against only the rows they read (their category, complementary categories, same-model rows), the same "
         "ranking as one product (a test checks they agree), results written by COPY: n x the category's size, "
@@ -471,6 +477,13 @@ NOTES: dict[str, str] = {
         "re-weighs the matrix when its text changed) instead of rebuilding. Usage flush: linear in the "
         "(key, hour) buckets pending in Redis (one pipelined read, one bulk upsert, one UPDATE per key for "
         "last_used_at)."
+    ),
+    "writeback_moves_bench.py": (
+        "pure Python, no database. The plan (`merchandising.sorting.reorder_moves`) takes the fewest moves "
+        "(n - |LIS|, the same products `moved_items` counts) and computes each `newPosition` under Shopify's "
+        "sequential semantics with a Fenwick tree, O(n log n); moving the products in a list one by one to find "
+        "the positions grows as O(n x moves). The bench asserts both give the same moves. A typical re-sort (the "
+        "top 20 changed) needs 20 moves: one call."
     ),
 }
 
@@ -486,7 +499,8 @@ def engine_benches(
         print(f"running {script.name}", flush=True)
         args = [sys.executable, str(script), *ENGINE_ARGS.get(script.name, {}).get("quick" if quick else "full", [])]
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
-        text = f"`{' '.join(['python', *args[1:]]).replace(str(ROOT) + '/', '')}`\n\n```\n{proc.stdout.strip()}\n```"
+        output = proc.stdout.lstrip("\n").rstrip()  # the first line's indentation kept (right-aligned tables)
+        text = f"`{' '.join(['python', *args[1:]]).replace(str(ROOT) + '/', '')}`\n\n```\n{output}\n```"
         if proc.returncode != 0:
             text += f"\n\nFAILED (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-2000:]}\n```"
         if script.name in NOTES:
@@ -583,22 +597,6 @@ def growth_table(growth: dict[int, list[HttpResult]]) -> list[str]:
     return [*lines, ""]
 
 
-def merge_http(report: str, new: str) -> str:
-    """``new``'s HTTP part (targets, the HTTP section) in place of ``report``'s, the other sections kept."""
-
-    def section(text: str, title: str) -> tuple[int, int] | None:
-        start = text.find(f"\n## {title}")
-        if start < 0:
-            return None
-        end = text.find("\n## ", start + 1)
-        return start, end if end >= 0 else len(text)
-
-    old, fresh = section(report, "HTTP"), section(new, "HTTP")
-    if not old or not fresh:
-        return new
-    return report[: old[0]] + new[fresh[0] : fresh[1]] + report[old[1] :]
-
-
 def render(
     http: list[HttpResult],
     engines: list[tuple[str, str]],
@@ -668,14 +666,64 @@ def render(
     return "\n".join(lines)
 
 
-def splice(sections: list[tuple[str, str]]) -> None:
-    """Replace these engine sections in docs/benchmarks.md (or add them at the end), keeping the rest."""
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    for name, body in sections:
-        block = f"## {name}\n\n{body}\n\n"
-        section = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
-        text = section.sub(lambda _, b=block: b, text) if section.search(text) else f"{text.rstrip()}\n\n{block}"
-    REPORT.write_text(text.rstrip() + "\n")
+_MARKER = re.compile(r"<!-- (.+): (begin|end) -->")
+
+
+def sections_of(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` (render's output) cut into its preamble (before the first ``## `` heading) and (title, body)s."""
+    lines = text.split("\n")
+    heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    bounds = [*heads, len(lines)]
+    sections = [(lines[i][3:], "\n".join(lines[i + 1 : bounds[k + 1]]).strip("\n")) for k, i in enumerate(heads)]
+    return "\n".join(lines[: bounds[0]]).strip("\n"), sections
+
+
+def _boundary(line: str) -> bool:
+    return line.startswith("## ") or _MARKER.fullmatch(line.strip()) is not None
+
+
+def splice(report: str, sections: list[tuple[str, str]], preamble: str | None = None) -> str:
+    """``report`` with each (title, body) in place of the body of its namesake section, or added at the end.
+
+    The one way a section gets into docs/benchmarks.md: a section runs from its
+    heading (``## title``, or ``## title (a note)``, whose heading is kept) to
+    the next ``## `` heading or ``<!-- …: begin/end -->`` marker, and a block
+    between another script's markers (bench/catalog_quality.py writes one) is
+    never searched. So every section this run did not produce stays as it was:
+    hand-written ones, other scripts' blocks, sections of a run with fewer parts.
+    ``preamble`` (the report's title and run line) replaces what stands before
+    the first section.
+    """
+    lines = report.rstrip("\n").split("\n") if report.strip() else []
+    for title, body in sections:
+        block = ["", *body.strip("\n").split("\n"), ""]
+        start, owner = None, None
+        for i, line in enumerate(lines):
+            if marker := _MARKER.fullmatch(line.strip()):
+                owner = marker.group(1) if marker.group(2) == "begin" else None
+            elif owner is None and (line == f"## {title}" or line.startswith(f"## {title} (")):
+                start = i
+                break
+        if start is None:
+            while lines and not lines[-1].strip():
+                lines.pop()
+            lines += [*([""] if lines else []), f"## {title}", *block]
+            continue
+        end = next((i for i in range(start + 1, len(lines)) if _boundary(lines[i])), len(lines))
+        lines[start + 1 : end] = block
+    if preamble is not None:
+        first = next((i for i, line in enumerate(lines) if _boundary(line)), len(lines))
+        lines[:first] = [*preamble.split("\n"), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_report(report: Path, text: str, only: str | None = None) -> None:
+    """render()'s ``text`` into ``report`` through ``splice``; ``only``: just that section (when a report exists)."""
+    old = report.read_text() if report.exists() else ""
+    preamble, sections = sections_of(text)
+    if only is not None and old:
+        preamble, sections = None, [s for s in sections if s[0] == only]
+    report.write_text(splice(old, sections, preamble))
 
 
 def main() -> None:
@@ -692,6 +740,9 @@ def main() -> None:
     )
     parser.add_argument("--lines", type=int, default=None, help="order lines of a newly seeded shop (seed_demo)")
     parser.add_argument("--scripts", nargs="+", help="only these engine scripts (e.g. demo_bench.py)")
+    parser.add_argument(
+        "--report", type=Path, default=REPORT, help="the report to update (default docs/benchmarks.md), e.g. a copy"
+    )
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 15)
     sizes = args.products or [500 if args.quick else 5000]
@@ -724,21 +775,21 @@ def main() -> None:
         if len(growth) < 2:
             growth = {}
         text = render(http, engines, args, products, profile, growth)
-        if args.only == "http" and REPORT.exists():
-            text = merge_http(REPORT.read_text(), text)  # the engines' sections of an earlier run stay
-        REPORT.write_text(text)
+        # --only http: the HTTP section alone (the targets and engines' sections of an earlier run stay)
+        write_report(args.report, text, "HTTP" if args.only == "http" else None)
     if args.only == "tenants":  # one engine: its section replaced in the report as it stands
-        splice(engine_benches(env, args.quick, ["tenants_bench.py"]))
-        print(f"wrote {REPORT.relative_to(ROOT)}")
+        sections = engine_benches(env, args.quick, ["tenants_bench.py"])
+        args.report.write_text(splice(args.report.read_text() if args.report.exists() else "# Benchmarks\n", sections))
+        print(f"wrote {args.report}")
         return
     if args.only in (None, "engines"):
 
         def write(sections: list[tuple[str, str]]) -> None:
-            REPORT.write_text(render(http, sections, args, products, profile, growth))
+            write_report(args.report, render(http, sections, args, products, profile, growth))
 
         engines = engine_benches(env, args.quick, args.scripts, write)
-        REPORT.write_text(render(http, engines, args, products, profile, growth))
-    print(f"wrote {REPORT.relative_to(ROOT)}")
+        write_report(args.report, render(http, engines, args, products, profile, growth))
+    print(f"wrote {args.report}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ too much to write to PostgreSQL on this machine:
 1. Real shops (``--real-sizes``): demo shops written through the demo generator's bulk path (no orders)
    and embedded with the configured embedder, once (a re-run reuses them). For each: a cold
    recommendation (the tenant's index evicted: read the products and vectors, build the index, then
-   recommend) against warm ones, through ``catalog.recommendations.compute``, and where a cold build's
+   recommend) against warm ones, through ``catalog.recommendation_selectors.compute``, and where a cold build's
    time goes: SQL (executing and transferring the queries), Python (rows to arrays: ORM rows, the model
    keys, the vectors' bytes) and NumPy (``index._assemble``: TF-IDF, the float64 copy, the lookups).
 2. A worker process per budget (``--worker``, a fresh interpreter so its RSS is its own): 1,000 tenants
@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from catalog import index, recommendations, recommending  # noqa: E402
+from catalog import index, recommendation_ranking, recommendation_selectors  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from config.celery import catalog_queue  # noqa: E402
 from config.demo.generator import generate, product_specs  # noqa: E402
@@ -150,7 +150,7 @@ def bench_real(sizes: list[int], cold_runs: int, warm_runs: int) -> list[dict]:
                     t2 = time.perf_counter()
             finally:
                 index._assemble = real
-            recommendations.compute(tenant, product)
+            recommendation_selectors.compute(tenant, product)
             t3 = time.perf_counter()
             index._indexes.discard(key)
             # the recommendation alone on a warm index, to add to the build: the cold figure is build + this
@@ -163,7 +163,7 @@ def bench_real(sizes: list[int], cold_runs: int, warm_runs: int) -> list[dict]:
         for _ in range(warm_runs):
             product = Product.objects.get(pk=rng.choice(ids))
             t1 = time.perf_counter()
-            recommendations.compute(tenant, product)
+            recommendation_selectors.compute(tenant, product)
             warm.append(time.perf_counter() - t1)
         b = statistics.median(build)
         rows.append(
@@ -221,7 +221,7 @@ def make_builder(sizes: dict[int, int], pool: np.ndarray, names: list[tuple[str,
             cluster=np.full(n, -1, dtype=np.int64),
             category=rng.integers(1, 40, n).astype(np.int64),
             price=rng.uniform(5, 200, n),
-            keys=[recommending.model_key(*names[int(p)]) for p in picks],
+            keys=[recommendation_ranking.model_key(*names[int(p)]) for p in picks],
             raw=pool[picks],  # a copy: each tenant's vectors are its own memory, as when read from the database
         )
         return index._assemble(rows, version)

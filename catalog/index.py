@@ -22,8 +22,9 @@ import hashlib
 import logging
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -31,10 +32,12 @@ from django.core.cache import cache
 from django.db.models import Min
 
 from apikeys.redis_client import REDIS_ERRORS
-from catalog import categorizing, embeddings, recommending
+from catalog import categorizing, embeddings, recommendation_ranking
 from catalog.index_cache import CacheStats, IndexCache
 from catalog.models import Category, Product, ProductEmbedding
 from tenants.models import Tenant
+
+_I = TypeVar("_I")  # an index kind (ProductIndex, CategoryIndex)
 
 log = logging.getLogger("catalog.index")
 
@@ -239,7 +242,7 @@ class ProductIndex:
     cluster: np.ndarray  # cluster id or -1
     category: np.ndarray  # category id or -1
     price: np.ndarray  # lowest variant price or NaN
-    keys: list[recommending.ModelKey]
+    keys: list[recommendation_ranking.ModelKey]
     row_of: dict[int, int] = field(default_factory=dict)
     by_model: dict[str, list[int]] = field(default_factory=dict)
     category_rows: dict[int, np.ndarray] = field(default_factory=dict)  # category id -> its rows, ascending
@@ -283,7 +286,7 @@ class _Rows:
     cluster: np.ndarray
     category: np.ndarray
     price: np.ndarray
-    keys: list[recommending.ModelKey]
+    keys: list[recommendation_ranking.ModelKey]
     raw: np.ndarray  # (n, dim) float32 stored vectors, before TF-IDF
 
     def take(self, rows: np.ndarray) -> _Rows:
@@ -325,7 +328,7 @@ def _load_rows(tenant: Tenant, product_ids: list[int] | None = None) -> _Rows:
         cluster=np.array([r[4] if r[4] is not None else -1 for r in rows], dtype=np.int64),
         category=np.array([r[5] if r[5] is not None else -1 for r in rows], dtype=np.int64),
         price=np.array([float(r[6]) if r[6] is not None else np.nan for r in rows], dtype=np.float64),
-        keys=[recommending.model_key(r[7], r[8]) for r in rows],
+        keys=[recommendation_ranking.model_key(r[7], r[8]) for r in rows],
         raw=raw,
     )
 
@@ -442,18 +445,27 @@ def product_index(tenant: Tenant) -> ProductIndex:
     Kept in this process under the memory budget (``_indexes``): a tenant evicted since its last use, or
     never seen, is built from the stored vectors (a cold build).
     """
-    version = _version("product", tenant)
-    key = ("product", _tenant_key(tenant))
+
+    def build(current: ProductIndex | None, version: int) -> ProductIndex:
+        changed = _changed_since(tenant, current, version) if current is not None else None
+        if changed is not None:
+            return _apply_delta(tenant, current, changed, version)
+        return _build_product_index(tenant, version)
+
+    return _kept("product", tenant, build)
+
+
+def _kept(kind: str, tenant: Tenant, build: Callable[[_I | None, int], _I]) -> _I:
+    """The tenant's ``kind`` index as kept in ``_indexes`` if it is at the current version, else
+    ``build(the kept one or None, current version)``, kept under the memory budget."""
+    version = _version(kind, tenant)
+    key = (kind, _tenant_key(tenant))
     current = _indexes.get(key)
     if current is not None and current.version == version:
         _indexes.count("hits")
         return current
     _indexes.count("misses" if current is None else "refreshes")
-    changed = _changed_since(tenant, current, version) if current is not None else None
-    if changed is not None:
-        built = _apply_delta(tenant, current, changed, version)
-    else:
-        built = _build_product_index(tenant, version)
+    built = build(current, version)
     if not _indexes.put(key, built) and _indexes.get(key) is None:
         _warn_oversize(tenant, built)
     return built
@@ -497,17 +509,7 @@ def _build_category_index(tenant: Tenant, version: int) -> CategoryIndex:
 
 def category_index(tenant: Tenant) -> CategoryIndex:
     """The tenant's category index (categories embedded from their path, en_name and en_description)."""
-    version = _version("category", tenant)
-    key = ("category", _tenant_key(tenant))
-    current = _indexes.get(key)
-    if current is not None and current.version == version:
-        _indexes.count("hits")
-        return current
-    _indexes.count("misses" if current is None else "refreshes")
-    built = _build_category_index(tenant, version)
-    if not _indexes.put(key, built) and _indexes.get(key) is None:
-        _warn_oversize(tenant, built)
-    return built
+    return _kept("category", tenant, lambda current, version: _build_category_index(tenant, version))
 
 
 # ---- the per-process cache of indexes -------------------------------------------
@@ -543,7 +545,7 @@ def _python_nbytes(index: ProductIndex) -> int:
         return 0
     sample = index.keys[:: max(1, n // 64)]
     per_key = sum(sys.getsizeof(k) + sys.getsizeof(k.key) for k in sample) / len(sample)
-    # the colour and size sets are shared between keys (recommending._shared): counted once each
+    # the colour and size sets are shared between keys (recommendation_ranking._shared): counted once each
     shared_sets = {id(s): sys.getsizeof(s) for k in sample for s in (k.colours, k.sizes)}
     ints = 2 * 32 * len(index.row_of)  # a key and a value int per row (small ints are shared; most ids are not)
     return int(

@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from catalog import category_suggestions, index, recommendations, services
+from catalog import category_suggestions, index, recommendation_services, services
 from catalog.models import Product
 from core.retry import MAX_RETRIES, RETRY_TRANSIENT, TRANSIENT, transient_backoff
 from tenants.models import Tenant
@@ -24,7 +24,7 @@ def product_recommend(self, product_id: int, tenant_id: int | None = None) -> bo
 
     ``tenant_id`` only routes the task to its tenant's catalogue queue (config.celery.route_task)."""
     try:
-        return recommendations.product_recommendations_compute(product_id=product_id)
+        return recommendation_services.product_recommendations_compute(product_id=product_id)
     except TRANSIENT as exc:
         if self.request.retries < MAX_RETRIES:
             raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
@@ -63,7 +63,7 @@ def category_suggestions_refresh(tenant_id: int) -> int:
 @shared_task(acks_late=True, **RETRY_TRANSIENT)
 def recommendations_chunk(tenant_id: int, product_ids: list[int]) -> int:
     """Recompute the stored recommendations of a chunk of a tenant's products (``recommend_all``)."""
-    return recommendations.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
+    return recommendation_services.recommendations_chunk_compute(tenant_id=tenant_id, product_ids=product_ids)
 
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)

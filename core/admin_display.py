@@ -1,5 +1,5 @@
 """Small helpers the apps' admins share: money shown the same way everywhere, JSON records shown as
-readable tables, and a one-item-per-line form field for JSON lists."""
+readable tables, a one-item-per-line form field for JSON lists, and read-only record admins."""
 
 from __future__ import annotations
 
@@ -123,6 +123,20 @@ class LinesField(forms.Field):
             return self.to_python(self.prepare_value(initial)) != self.to_python(data)
         except forms.ValidationError:
             return True
+
+
+class RecordAdminMixin:
+    """Mix into a ModelAdmin whose rows are records of what happened (events, runs, writebacks, price
+    history): viewable, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class PlatformAdminMedia:

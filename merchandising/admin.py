@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from core.admin_display import PlatformAdminMedia, readable
+from core.admin_display import PlatformAdminMedia, RecordAdminMixin, readable
 from core.outbox import enqueue
 from merchandising import prompt, services
 from merchandising.models import (
@@ -227,7 +227,7 @@ class OptionSortRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SortRun)
-class SortRunAdmin(admin.ModelAdmin):
+class SortRunAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Sort runs are records: viewable, never added, changed or deleted by hand."""
 
     list_display = [
@@ -265,18 +265,9 @@ class SortRunAdmin(admin.ModelAdmin):
     def collection_title(self, obj):
         return obj.collection.title if obj.collection_id else "-"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StoreWriteback)
-class StoreWritebackAdmin(admin.ModelAdmin):
+class StoreWritebackAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Writebacks of sort results to the Shopify store are records: viewable, never edited by hand."""
 
     list_display = ["id", "kind", "collection", "product", "tenant", "state", "move_count", "calls", "created_at"]
@@ -286,12 +277,3 @@ class StoreWritebackAdmin(admin.ModelAdmin):
     readonly_fields = [
         f.name for f in StoreWriteback._meta.fields if f.name not in ("id", "base_order", "target_order")
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

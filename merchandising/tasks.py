@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 
@@ -12,21 +13,33 @@ from merchandising import services
 log = logging.getLogger("merchandising.tasks")
 
 
+def _run_or_record_failure(task, run: Callable[[], str], failed: Callable[[str], None], what: str) -> str:
+    """``run()`` for a bound task: a transient database error is retried with the one backoff
+    (config.celery.transient_backoff); when the retries are spent, or on any other error, ``failed(reason)``
+    records it so nothing is left "in progress", and the error is raised."""
+    try:
+        return run()
+    except TRANSIENT as exc:
+        if task.request.retries >= MAX_RETRIES:
+            failed(f"database unavailable: {exc}")
+            raise
+        raise task.retry(exc=exc, countdown=transient_backoff(task.request.retries)) from exc
+    except Exception as exc:
+        log.exception("%s failed", what)
+        failed(f"{type(exc).__name__}: {exc}")
+        raise
+
+
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)
 def collection_sort(self, collection_pk: int) -> str:
     """Sort one collection by its recipe. Gone (removed meanwhile) and skipped (disabled, no recipe)
     end cleanly; busy (another sort is running) is tried again a few times, then ends."""
-    try:
-        outcome = services.collection_sort_run(collection_pk=collection_pk, task_id=self.request.id or "")
-    except TRANSIENT as exc:
-        if self.request.retries >= MAX_RETRIES:
-            services.collection_sort_failed(collection_pk=collection_pk, reason=f"database unavailable: {exc}")
-            raise
-        raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
-    except Exception as exc:
-        log.exception("sort of collection %s failed", collection_pk)
-        services.collection_sort_failed(collection_pk=collection_pk, reason=f"{type(exc).__name__}: {exc}")
-        raise
+    outcome = _run_or_record_failure(
+        self,
+        lambda: services.collection_sort_run(collection_pk=collection_pk, task_id=self.request.id or ""),
+        lambda reason: services.collection_sort_failed(collection_pk=collection_pk, reason=reason),
+        f"sort of collection {collection_pk}",
+    )
     if outcome == "busy" and not self.request.is_eager and self.request.retries < MAX_RETRIES:
         # another sort of this collection is under way and may have read its data before this
         # request: try again once it is likely done, so the request is not lost
@@ -38,18 +51,12 @@ def collection_sort(self, collection_pk: int) -> str:
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES)
 def product_options_sort(self, product_pk: int) -> str:
     """Re-sort the option values of one product by its saved rules."""
-    try:
-        outcome = services.product_options_sort_run(product_pk=product_pk)
-    except TRANSIENT as exc:
-        if self.request.retries >= MAX_RETRIES:
-            services.product_options_sort_failed(product_pk=product_pk, reason=f"database unavailable: {exc}")
-            raise
-        raise self.retry(exc=exc, countdown=transient_backoff(self.request.retries)) from exc
-    except Exception as exc:
-        log.exception("option sort of product %s failed", product_pk)
-        services.product_options_sort_failed(product_pk=product_pk, reason=f"{type(exc).__name__}: {exc}")
-        raise
-    return outcome
+    return _run_or_record_failure(
+        self,
+        lambda: services.product_options_sort_run(product_pk=product_pk),
+        lambda reason: services.product_options_sort_failed(product_pk=product_pk, reason=reason),
+        f"option sort of product {product_pk}",
+    )
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from catalog.models import Variant
-from core.admin_display import PlatformAdminMedia, money, readable
+from core.admin_display import PlatformAdminMedia, RecordAdminMixin, money, readable
 from pricing import selectors, services
 from pricing.charts import price_chart_svg
 from pricing.models import (
@@ -26,18 +26,9 @@ from pricing.models import (
 )
 
 
-class ReadOnlyRecordAdmin(PlatformAdminMedia, admin.ModelAdmin):
+class ReadOnlyRecordAdmin(RecordAdminMixin, PlatformAdminMedia, admin.ModelAdmin):
     """Records of what happened (observations as received, price history, runs): viewable, never
     added, changed or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PricingSettingsInline(admin.StackedInline):

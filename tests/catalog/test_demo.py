@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from catalog import demo, recommendations
+from catalog import demo, recommendation_selectors
 from catalog.models import (
     AttributeOption,
     Category,
@@ -43,5 +43,5 @@ def test_demo_products_get_same_model_and_bundle_recommendations(tenant_a):
     demo.seed(tenant=tenant_a, products=120, seed=42, stdout=io.StringIO())
     kinds = set()
     for product in Product.objects.filter(tenant=tenant_a).order_by("external_id")[:30]:
-        kinds |= {c.kind for c in recommendations.compute(tenant_a, product)}
+        kinds |= {c.kind for c in recommendation_selectors.compute(tenant_a, product)}
     assert {"same_model", "similar", "complementary"} <= kinds

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from catalog import duplicates, embeddings, gtin, recommending
-from catalog.recommending import Candidate
+from catalog import duplicates, embeddings, gtin, recommendation_ranking
+from catalog.recommendation_ranking import Candidate
 
 
 @pytest.mark.parametrize(
@@ -102,26 +102,26 @@ def test_top_k_respects_mask_and_order():
 
 
 def test_model_key_strips_colours_and_sizes():
-    a = recommending.model_key("Acme", "Slim Fit Jeans Black XL")
-    b = recommending.model_key("ACME", "slim fit jeans navy xl")
+    a = recommendation_ranking.model_key("Acme", "Slim Fit Jeans Black XL")
+    b = recommendation_ranking.model_key("ACME", "slim fit jeans navy xl")
     assert a.key == b.key
-    assert recommending.same_model_difference(a, b) == ("color", ["black"], ["navy"])
-    c = recommending.model_key("Acme", "Slim Fit Jeans Black M")
-    assert recommending.same_model_difference(a, c) == ("size", ["xl"], ["m"])
-    other_brand = recommending.model_key("Other", "Slim Fit Jeans Navy XL")
-    assert recommending.same_model_difference(a, other_brand) is None
+    assert recommendation_ranking.same_model_difference(a, b) == ("color", ["black"], ["navy"])
+    c = recommendation_ranking.model_key("Acme", "Slim Fit Jeans Black M")
+    assert recommendation_ranking.same_model_difference(a, c) == ("size", ["xl"], ["m"])
+    other_brand = recommendation_ranking.model_key("Other", "Slim Fit Jeans Navy XL")
+    assert recommendation_ranking.same_model_difference(a, other_brand) is None
 
 
 def test_lift():
-    assert recommending.lift(10, 20, 20, 100) == 2.5
-    assert recommending.lift(1, 0, 5, 100) == 0.0
+    assert recommendation_ranking.lift(10, 20, 20, 100) == 2.5
+    assert recommendation_ranking.lift(1, 0, 5, 100) == 0.0
 
 
 def test_merge_dedupes_in_kind_order_respects_quotas_and_exclusions():
     cands = [Candidate(pk, "similar", 1.0 - pk / 100, "embedding", "Similar product") for pk in range(1, 20)]
     cands += [Candidate(3, "bundle", 5.0, "co_purchase", "Bundle frequently bought together.")]
     cands += [Candidate(50 + i, "same_model", 0.9, "variant_group", "Same model; different color.") for i in range(5)]
-    chosen = recommending.merge(cands, excluded={1, 2}, limit=10)
+    chosen = recommendation_ranking.merge(cands, excluded={1, 2}, limit=10)
     ids = [c.product_id for c in chosen]
     assert len(ids) == 10 and len(set(ids)) == 10
     assert 1 not in ids and 2 not in ids

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog import index, recommendations
+from catalog import index, recommendation_selectors, recommendation_services
 from catalog.models import DuplicateCluster, Product, ProductState, Recommendation
 from tests import factories
 from tests.catalog.conftest import make_category
@@ -46,13 +46,13 @@ def test_batch_equals_compute_for_every_product(tenant_a, monkeypatch):
             widths.append(len(self.ids) if cols is None else len(cols)) or real(self, rows, cols)
         ),
     )
-    batch = recommendations.recommendations_for(tenant_a, [p.pk for p in products])
+    batch = recommendation_selectors.recommendations_for(tenant_a, [p.pk for p in products])
     n = len(products)
     assert min(widths) < n and n in widths  # category blocks, and whole rows (uncategorised, the few Hats)
     assert set(batch) == {p.pk for p in products}
     kinds = set()
     for product in products:
-        one = recommendations.compute(tenant_a, product)
+        one = recommendation_selectors.compute(tenant_a, product)
         assert batch[product.pk] == one, product.name
         kinds |= {c.kind for c in one}
     assert kinds == {"same_model", "bundle", "complementary", "similar"}  # every branch was compared
@@ -63,23 +63,23 @@ def test_batch_equals_compute_across_blocks(tenant_a, monkeypatch):
     """Blocks of several sizes (one product per block, and blocks that cut the catalog unevenly)."""
     products = list(_catalog_with_edge_cases(tenant_a))
     ids = [p.pk for p in products]
-    expected = {p.pk: recommendations.compute(tenant_a, p) for p in products}
+    expected = {p.pk: recommendation_selectors.compute(tenant_a, p) for p in products}
     for block in (1, 7):
-        monkeypatch.setattr(recommendations, "BLOCK", block)
-        assert recommendations.recommendations_for(tenant_a, ids) == expected
+        monkeypatch.setattr(recommendation_selectors, "BLOCK", block)
+        assert recommendation_selectors.recommendations_for(tenant_a, ids) == expected
 
 
 @pytest.mark.django_db
 def test_chunk_stores_the_lists_and_is_safe_to_run_twice(tenant_a):
     products = list(_catalog_with_edge_cases(tenant_a))
     ids = [p.pk for p in products]
-    assert recommendations.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids) == len(ids)
+    assert recommendation_services.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids) == len(ids)
     first = list(
         Recommendation.objects.order_by("product_id", "position").values_list(
             "product_id", "recommended_id", "position", "explanation"
         )
     )
-    assert recommendations.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids) == len(ids)
+    assert recommendation_services.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids) == len(ids)
     second = list(
         Recommendation.objects.order_by("product_id", "position").values_list(
             "product_id", "recommended_id", "position", "explanation"
@@ -88,7 +88,7 @@ def test_chunk_stores_the_lists_and_is_safe_to_run_twice(tenant_a):
     assert first == second and first
     target = products[0]
     stored = list(Recommendation.objects.filter(product=target).order_by("position"))
-    one = recommendations.compute(tenant_a, target)
+    one = recommendation_selectors.compute(tenant_a, target)
     assert [(r.recommended_id, r.explanation) for r in stored] == [(c.product_id, c.explanation) for c in one]
     assert set(stored[0].reason_json) == {"type", "source", "score", "evidence", "computed_at"}
     target.refresh_from_db()
@@ -100,7 +100,9 @@ def test_chunk_leaves_products_being_recommended_to_their_own_task(tenant_a):
     products = list(_catalog_with_edge_cases(tenant_a))
     busy = products[0]
     Product.objects.filter(pk=busy.pk).update(state=ProductState.RECOMMENDING)
-    stored = recommendations.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=[p.pk for p in products])
+    stored = recommendation_services.recommendations_chunk_compute(
+        tenant_id=tenant_a.pk, product_ids=[p.pk for p in products]
+    )
     assert stored == len(products) - 1
     assert not Recommendation.objects.filter(product=busy).exists()
     busy.refresh_from_db()
@@ -112,7 +114,9 @@ def test_chunk_ignores_other_tenants_products(tenant_a, tenant_b):
     mine = list(_catalog_with_edge_cases(tenant_a))
     theirs = factories.product(tenant_b, external_id=1)
     factories.variant(theirs)
-    stored = recommendations.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=[mine[0].pk, theirs.pk])
+    stored = recommendation_services.recommendations_chunk_compute(
+        tenant_id=tenant_a.pk, product_ids=[mine[0].pk, theirs.pk]
+    )
     assert stored == 1
     assert not Recommendation.objects.filter(product=theirs).exists()
     assert not Recommendation.objects.filter(recommended__tenant=tenant_b).exists()
@@ -121,11 +125,11 @@ def test_chunk_ignores_other_tenants_products(tenant_a, tenant_b):
 @pytest.mark.django_db
 def test_chunk_queries_do_not_grow_with_the_chunk(tenant_a):
     products = list(_catalog_with_edge_cases(tenant_a))
-    recommendations.recommendations_for(tenant_a, [products[0].pk])  # build the index and category statistics
+    recommendation_selectors.recommendations_for(tenant_a, [products[0].pk])  # build the index and category statistics
 
     def queries(ids):
         with CaptureQueriesContext(connection) as ctx:
-            recommendations.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids)
+            recommendation_services.recommendations_chunk_compute(tenant_id=tenant_a.pk, product_ids=ids)
         return len(ctx.captured_queries)
 
     assert queries([p.pk for p in products[:5]]) == queries([p.pk for p in products])

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog import recommendations, services
+from catalog import recommendation_selectors, recommendation_services, services
 from catalog.models import DuplicateCluster, Product, ProductState, Recommendation
 from tests import factories
 from tests.catalog.conftest import make_category
@@ -77,7 +77,7 @@ def test_precision_at_5_on_a_generated_catalog(tenant_a):
     sample = sorted(products)[::7]
     precisions = []
     for ext in sample:
-        chosen = recommendations.compute(tenant_a, products[ext])
+        chosen = recommendation_selectors.compute(tenant_a, products[ext])
         top5 = [Product.objects.get(pk=c.product_id).external_id for c in chosen[:5]]
         precisions.append(len(set(top5) & relevant[ext]) / 5)
     assert sum(precisions) / len(precisions) >= 0.8, precisions
@@ -87,7 +87,7 @@ def test_precision_at_5_on_a_generated_catalog(tenant_a):
 def test_same_model_and_bundles_are_explained(tenant_a):
     products, _, _ = build_catalog(tenant_a)
     top = products[1]  # Northwind Classic Tee Red: a Tops product with a bundle partner
-    chosen = recommendations.compute(tenant_a, top)
+    chosen = recommendation_selectors.compute(tenant_a, top)
     by_kind = {}
     for c in chosen:
         by_kind.setdefault(c.kind, []).append(c)
@@ -115,7 +115,7 @@ def test_duplicates_inactive_and_draft_products_are_never_recommended(tenant_a):
     from catalog import index
 
     index.products_changed(tenant_a)
-    chosen = {c.product_id for c in recommendations.compute(tenant_a, Product.objects.get(pk=target.pk))}
+    chosen = {c.product_id for c in recommendation_selectors.compute(tenant_a, Product.objects.get(pk=target.pk))}
     assert not chosen & {target.pk, products[2].pk, products[3].pk, products[4].pk}
     assert chosen
 
@@ -259,7 +259,7 @@ def test_failed_computation_leaves_the_product_in_error_with_the_reason(
     def broken(*args, **kwargs):
         raise RuntimeError("embedding index unavailable")
 
-    monkeypatch.setattr(recommendations, "compute", broken)
+    monkeypatch.setattr(recommendation_selectors, "compute", broken)
     with django_capture_on_commit_callbacks(execute=True):
         assert sortillus.post(f"/api/v3/products/{product.pk}/recommend").status_code == 200
     product.refresh_from_db()
@@ -272,10 +272,10 @@ def test_failed_computation_leaves_the_product_in_error_with_the_reason(
 @pytest.mark.django_db
 def test_compute_task_is_idempotent(tenant_a):
     product = factories.product(tenant_a, external_id=6)
-    assert recommendations.product_recommendations_compute(product_id=product.pk) is False  # not recommending
+    assert recommendation_services.product_recommendations_compute(product_id=product.pk) is False  # not recommending
     services.product_recommend_start(tenant=tenant_a, product=product)
-    assert recommendations.product_recommendations_compute(product_id=product.pk) is True
-    assert recommendations.product_recommendations_compute(product_id=product.pk) is False
+    assert recommendation_services.product_recommendations_compute(product_id=product.pk) is True
+    assert recommendation_services.product_recommendations_compute(product_id=product.pk) is False
 
 
 def test_recommendations_are_computed_in_a_live_worker(live_celery_worker, keys_a, api, tenant_a):

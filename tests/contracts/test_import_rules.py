@@ -29,7 +29,7 @@ ENGINES = {
     "catalog/embeddings.py",
     "catalog/gtin.py",
     "catalog/index_cache.py",
-    "catalog/recommending.py",
+    "catalog/recommendation_ranking.py",
     "merchandising/option_sorting.py",
     "merchandising/sizes.py",
     "merchandising/sorting.py",
@@ -39,14 +39,24 @@ FRAMEWORKS = {"django", "rest_framework", "celery", "drf_spectacular", "django_f
 
 
 def imported_modules(path: Path) -> set[str]:
-    """Every absolute module a file imports (``from a.b import c`` gives ``a.b`` and ``a.b.c``)."""
+    """Every absolute module a file imports (``from a.b import c`` gives ``a.b`` and ``a.b.c``), at module level
+    or inside a function; imports for type checkers only (``if TYPE_CHECKING:``) run nowhere and do not count."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
     return found
 
 

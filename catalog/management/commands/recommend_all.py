@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from catalog.recommendations import recommendations_all
+from catalog.recommendation_services import recommendations_all
 from tenants.models import Tenant
 
 
