@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.exceptions import ValidationFailed
-from catalog import duplicates, index
+from catalog import after_write, duplicates, index
 from catalog.exceptions import InvalidTransition, RecommendationRefused
 from catalog.gtin import Code
 from catalog.models import (
@@ -277,16 +277,6 @@ def category_find(*, tenant: Tenant, ref: str) -> Category | None:
     return found
 
 
-def _after_text_change(tenant: Tenant, product: Product, *, suggest: bool, touched: list[int] | None) -> None:
-    index.embeddings_refresh(tenant=tenant, product_ids=[product.pk])
-    transaction.on_commit(lambda: index.products_changed(tenant, touched))
-    if suggest and product.category_id is None:
-        from catalog import tasks  # tasks import services
-
-        pk = product.pk
-        enqueue(tasks.product_category_suggest, pk)
-
-
 @transaction.atomic
 def product_create(
     *,
@@ -319,11 +309,10 @@ def product_create(
             product.save()
     except IntegrityError as exc:  # a concurrent create of the same id won the race
         raise ValidationFailed("Validation failed", {"id": ["has already been taken"]}) from exc
-    touched: list[int] | None = [product.pk]  # index rows this write changes (None: others' clusters too)
-    if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
+    clusters_moved = product_gtins_set(product=product, gtin=gtin, gtins=gtins)
+    if clusters_moved:
         clusters_refresh(tenant=tenant, product_ids=[product.pk])
-        touched = None
-    _after_text_change(tenant, product, suggest=True, touched=touched)
+    after_write.products_written(tenant=tenant, created=[product.pk], clusters_moved=clusters_moved)
     return product
 
 
@@ -388,20 +377,22 @@ def product_update(
     if category is not None and can_transition(product, "categorize"):
         product_transition(product=product, event="categorize", reason="category assigned", save=False)
     product.save()
-    touched: list[int] | None = [product.pk]  # index rows this write changes (None: others' clusters too)
-    if product_gtins_set(product=product, gtin=gtin, gtins=gtins):
+    clusters_moved = product_gtins_set(product=product, gtin=gtin, gtins=gtins)
+    if clusters_moved:
         clusters_refresh(tenant=tenant, product_ids=[product.pk])
-        touched = None
     if canonical is not None:
         product_canonical_set(tenant=tenant, product=product, canonical=canonical)
-        touched = None
+        clusters_moved = True
     elif make_canonical:
         product_canonical_set(tenant=tenant, product=product, canonical=product)
-        touched = None
-    if text_changed:
-        _after_text_change(tenant, product, suggest=True, touched=touched)
-    else:
-        transaction.on_commit(lambda: index.products_changed(tenant, touched))
+        clusters_moved = True
+    after_write.products_written(
+        tenant=tenant,
+        text_changed=[product.pk] if text_changed else (),
+        categorised=[product.pk] if product.category_id is not None else (),
+        changed=[product.pk],
+        clusters_moved=clusters_moved,
+    )
     return product
 
 

@@ -4,66 +4,50 @@ Each call upserts up to 1000 validated items in one transaction with bulk
 statements (a fixed number of queries per call, not per item or field). An
 item that cannot be applied is rejected whole, with the reason; the others
 are applied. Re-sending the same payload changes nothing.
+
+``products_sync`` is a sequence of steps, one job each: keep one copy of each
+item, read what is stored, reject items that claim another product's variants,
+then write products, options, variants and GTINs (only the rows that changed),
+link orders that waited for new variants and announce the write
+(catalog/after_write.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
-from catalog import index, services
+from catalog import after_write, services
 from catalog.gtin import normalise_or_none
-from catalog.models import Category, Order, OrderLine, Product, ProductGtin, ProductOption, Variant
+from catalog.models import Order, OrderLine, Product, ProductGtin, ProductOption, Variant
 from core import bulk
 from core.locks import keys_lock, retry_deadlock
-from core.outbox import enqueue
 from tenants.models import Tenant
 
-PRODUCT_FIELDS = ("name", "description", "image", "brand", "product_type", "handle", "status", "tags", "created_at")
-VARIANT_FIELDS = (
-    "product_id",
-    "title",
-    "option1",
-    "option2",
-    "option3",
-    "price",
-    "compare_at_price",
-    "cost",
-    "sku",
-    "barcode",
-    "inventory_quantity",
-    "inventory_tracked",
-    "continue_selling",
-    "inventory_item_id",
-    "position",
-    "created_at",
-)
-
-
-def _reject(rejected: list[dict], index_: int, item_id: Any, field: str, message: str) -> None:
-    rejected.append({"index": index_, "id": item_id, "errors": {field: [message]}})
-
-
-def _product_values(item: dict, now) -> dict:
-    image = item.get("image") or {}
-    return {
-        "name": item["title"],
-        "description": item.get("body_html") or "",
-        "image": image.get("src", "") if image else "",
-        "brand": item.get("vendor") or "",
-        "product_type": item.get("product_type") or "",
-        "handle": item.get("handle") or "",
-        "status": item.get("status") or "active",
-        "tags": item.get("tags") or "",
-        "created_at": item.get("created_at") or now,
-    }
+# The product columns the sync writes, each read from a validated Shopify product (one declaration: the
+# upsert's columns, the stored read and the change check all derive from it).
+PRODUCT_COLUMNS: dict[str, Callable[[dict], Any]] = {
+    "name": lambda p: p["title"],
+    "description": lambda p: p.get("body_html") or "",
+    "image": lambda p: (p.get("image") or {}).get("src", ""),
+    "brand": lambda p: p.get("vendor") or "",
+    "product_type": lambda p: p.get("product_type") or "",
+    "handle": lambda p: p.get("handle") or "",
+    "status": lambda p: p.get("status") or "active",
+    "tags": lambda p: p.get("tags") or "",
+    "created_at": lambda p: p.get("created_at"),  # the call's time when not sent (new) or the stored one
+}
+PRODUCT_FIELDS = tuple(PRODUCT_COLUMNS)
+# the product columns that are embedded text (catalog.index.product_text): a change re-embeds
+EMBEDDED_TEXT = ("name", "description", "brand")
 
 
 def _tracked(v: dict) -> bool:
@@ -82,24 +66,52 @@ def _tracked(v: dict) -> bool:
     return False
 
 
-def _variant_values(v: dict, position: int, now) -> dict:
-    return {
-        "title": v.get("title") or "",
-        "option1": v.get("option1") or "",
-        "option2": v.get("option2") or "",
-        "option3": v.get("option3") or "",
-        "price": v["price"],
-        "compare_at_price": v.get("compare_at_price"),
-        "cost": v.get("cost"),
-        "sku": v.get("sku") or "",
-        "barcode": v.get("barcode") or "",
-        "inventory_quantity": v.get("inventory_quantity") or 0,
-        "inventory_tracked": _tracked(v),
-        "continue_selling": v.get("inventory_policy") == "continue",
-        "inventory_item_id": v.get("inventory_item_id"),
-        "position": position,
-        "created_at": v.get("created_at") or now,
-    }
+# Every Variant column but its keys and ``updated_at`` is the shop's: the sync writes it, read from the
+# validated variant under the column's own name (a missing or null value takes the field's default unless
+# the column is nullable). A new variant field needs no line here: the model, the sync input and a
+# migration. Only the columns Shopify names otherwise, or that the sync derives, are read differently:
+_VARIANT_DERIVED: dict[str, Callable[[dict], Any]] = {
+    "inventory_tracked": _tracked,
+    "continue_selling": lambda v: v.get("inventory_policy") == "continue",
+}
+_VARIANT_SET_BY_SYNC = ("product_id", "position", "created_at")  # the owner, the order sent, the call's time
+VARIANT_FIELDS = tuple(
+    f.attname for f in Variant._meta.concrete_fields if f.name not in ("id", "tenant", "external_id", "updated_at")
+)
+_VARIANT_READ = [
+    f
+    for f in Variant._meta.concrete_fields
+    if f.attname in VARIANT_FIELDS and f.attname not in _VARIANT_DERIVED and f.attname not in _VARIANT_SET_BY_SYNC
+]
+_READ_ATTNAMES = tuple(f.attname for f in _VARIANT_READ)
+_READ_NAMES = tuple(f.name for f in _VARIANT_READ)
+_READ_FALLBACKS = tuple((f.attname, f.get_default()) for f in _VARIANT_READ if not f.null)
+
+
+def _variant_values(v: dict, *, product_id: int, position: int, now: datetime) -> dict:
+    values = dict(zip(_READ_ATTNAMES, map(v.get, _READ_NAMES), strict=True))
+    for attname, fallback in _READ_FALLBACKS:
+        if values[attname] is None:
+            values[attname] = fallback
+    for attname, derive in _VARIANT_DERIVED.items():
+        values[attname] = derive(v)
+    values["product_id"], values["position"], values["created_at"] = product_id, position, v.get("created_at") or now
+    return values
+
+
+def _reject(rejected: list[dict], index_: int, item_id: Any, field_: str, message: str) -> None:
+    rejected.append({"index": index_, "id": item_id, "errors": {field_: [message]}})
+
+
+def _one_per_id(items: list[tuple[int, dict]], rejected: list[dict], kind: str) -> dict[int, tuple[int, dict]]:
+    """The items by id, (position in the request, item); a later copy of an id is rejected."""
+    by_id: dict[int, tuple[int, dict]] = {}
+    for i, item in items:
+        if item["id"] in by_id:
+            _reject(rejected, i, item["id"], "id", f"Duplicate {kind} id in this request.")
+        else:
+            by_id[item["id"]] = (i, item)
+    return by_id
 
 
 def _gtins(variants: list[dict]) -> dict[str, bool]:
@@ -110,6 +122,229 @@ def _gtins(variants: list[dict]) -> dict[str, bool]:
         if code is not None:
             wanted.setdefault(code.normalised, code.restricted)
     return wanted
+
+
+@dataclass
+class _Stored:
+    """What is stored of the products a call syncs (read once, under the call's key lock)."""
+
+    products: dict[int, dict]  # external id -> the product's columns
+    variants: dict[int, dict] = field(default_factory=dict)  # variant external id -> columns, owner's external id
+    options: dict[tuple[int, int], tuple] = field(default_factory=dict)  # (product pk, position) -> option
+    gtins: dict[int, list[str]] = field(default_factory=dict)  # product pk -> its GTINs in order
+
+
+@dataclass
+class _Written:
+    """What a call wrote, for the next steps and the after-write announcement."""
+
+    pk_of: dict[int, int]  # product external id -> pk
+    created: list[int]  # external ids of the products created
+    product_rows: list[dict] = field(default_factory=list)
+    text_changed: list[int] = field(default_factory=list)  # pks
+    gtin_changed: list[int] = field(default_factory=list)  # external ids
+    changed: set[int] = field(default_factory=set)  # pks whose rows (or rows below them) changed
+    new_variants: list[int] = field(default_factory=list)  # external ids
+    clusters_moved: bool = False
+
+
+def _stored_products(tenant: Tenant, ids: Iterable[int]) -> dict[int, dict]:
+    return {
+        row["external_id"]: row
+        for row in Product.objects.for_tenant(tenant)
+        .filter(bulk.any_of("external_id", ids))
+        .values("pk", "external_id", "gtin", "cluster_id", "canonical_link_id", "category_id", *PRODUCT_FIELDS)
+    }
+
+
+def _stored_variants(tenant: Tenant, variant_ids: Iterable[int], product_pks: list[int]) -> dict[int, dict]:
+    """The variants named in the request and all variants of the products synced, with what is stored.
+
+    UNION ALL of two lookups, each with its own index: with OR, PostgreSQL scanned the whole variant table
+    (EXPLAIN at 90,000 variants: a 28 ms parallel seq scan, growing with the catalog).
+    """
+    variants = Variant.objects.for_tenant(tenant).order_by()
+    columns = ("pk", "external_id", "product__external_id", *VARIANT_FIELDS)
+    return {
+        row["external_id"]: row
+        for row in variants.filter(bulk.any_of("external_id", variant_ids))
+        .values(*columns)
+        .union(variants.filter(bulk.any_of("product_id", product_pks)).values(*columns), all=True)
+    }
+
+
+def _stored_rows_below(stored: _Stored, product_pks: list[int]) -> None:
+    """The options and GTINs of the stored products the call syncs."""
+    stored.gtins = {pk: [] for pk in product_pks}
+    if not product_pks:
+        return
+    for pk, product_id, position, external_id, name, values in ProductOption.objects.filter(
+        bulk.any_of("product_id", product_pks)
+    ).values_list("pk", "product_id", "position", "external_id", "name", "values"):
+        stored.options[(product_id, position)] = (pk, external_id, name, values)
+    for product_id, code in (
+        ProductGtin.objects.filter(bulk.any_of("product_id", product_pks))
+        .order_by("position")
+        .values_list("product_id", "gtin")
+    ):
+        stored.gtins[product_id].append(code)
+
+
+def _reject_variants_sent_twice(by_id: dict[int, tuple[int, dict]], rejected: list[dict]) -> None:
+    """A variant id belongs to one product: an item claiming a variant of an earlier item is rejected whole."""
+    seen: dict[int, int] = {}
+    for pid, (i, item) in list(by_id.items()):
+        clash = next((v["id"] for v in item.get("variants", []) if seen.get(v["id"], pid) != pid), None)
+        if clash is None:
+            for v in item.get("variants", []):
+                seen[v["id"]] = pid
+        else:
+            _reject(rejected, i, pid, "variants", f"Variant {clash} appears under another product in this request.")
+            del by_id[pid]
+
+
+def _reject_variants_of_other_products(
+    by_id: dict[int, tuple[int, dict]], claimed: dict[int, int], stored_variants: dict[int, dict], rejected: list[dict]
+) -> None:
+    """An item claiming a variant stored under another product is rejected whole."""
+    for vid, row in stored_variants.items():
+        pid, owner = claimed.get(vid), row["product__external_id"]
+        if pid is not None and owner != pid and pid in by_id:
+            _reject(rejected, by_id[pid][0], pid, "variants", f"Variant {vid} belongs to product {owner}.")
+            del by_id[pid]
+
+
+def _products_write(
+    tenant: Tenant, by_id: dict[int, tuple[int, dict]], stored: _Stored, wanted_gtins: dict[int, dict], now
+) -> _Written:
+    """Insert the new products, update only those whose values (or GTINs) changed."""
+    done = _Written(pk_of={}, created=[pid for pid in by_id if pid not in stored.products])
+    for pid in done.created:
+        values = {name: read(by_id[pid][1]) for name, read in PRODUCT_COLUMNS.items()}
+        values["created_at"] = values["created_at"] or now
+        gtins = wanted_gtins[pid]
+        done.product_rows.append(
+            {
+                **values,
+                "tenant_id": tenant.pk,
+                "external_id": pid,
+                "suggested_category_name": values["product_type"],
+                "gtin": next(iter(gtins), ""),
+                "updated_at": now,
+            }
+        )
+        if gtins:
+            done.gtin_changed.append(pid)
+    for pid, row in stored.products.items():
+        if pid not in by_id:
+            continue
+        values = {name: read(by_id[pid][1]) for name, read in PRODUCT_COLUMNS.items()}
+        values["created_at"] = values["created_at"] or row["created_at"]
+        gtins = wanted_gtins[pid]
+        gtins_changed = list(gtins) != stored.gtins[row["pk"]]
+        values["gtin"] = next(iter(gtins), "") if gtins_changed else row["gtin"]
+        if gtins_changed:
+            done.gtin_changed.append(pid)
+        if gtins_changed or any(row[k] != v for k, v in values.items()):
+            if any(row[k] != values[k] for k in EMBEDDED_TEXT):
+                done.text_changed.append(row["pk"])
+            done.product_rows.append({**values, "tenant_id": tenant.pk, "external_id": pid, "updated_at": now})
+    written = bulk.upsert(
+        Product,
+        done.product_rows,
+        defaults=bulk.column_defaults(Product, now),
+        conflict=("tenant", "external_id"),
+        update=(*PRODUCT_FIELDS, "gtin", "updated_at"),
+        returning=("id", "external_id"),
+    )
+    done.pk_of = {pid: row["pk"] for pid, row in stored.products.items()} | {ext: pk for pk, ext in written}
+    done.changed.update(done.pk_of[row["external_id"]] for row in done.product_rows)
+    return done
+
+
+def _options_write(tenant: Tenant, by_id: dict[int, tuple[int, dict]], stored: _Stored, done: _Written) -> None:
+    """Upsert options by (product, position) where changed, drop the positions no longer sent."""
+    rows, keep = [], set()
+    for pid, (_, item) in by_id.items():
+        for o in item.get("options", []):
+            key = (done.pk_of[pid], o["position"])
+            keep.add(key)
+            option = stored.options.get(key)
+            if option is None or option[1:] != (o.get("id"), o["name"], o["values"]):
+                rows.append(
+                    {
+                        "tenant_id": tenant.pk,
+                        "product_id": key[0],
+                        "position": key[1],
+                        "external_id": o.get("id"),
+                        "name": o["name"],
+                        "values": o["values"],
+                    }
+                )
+    bulk.upsert(
+        ProductOption, rows, defaults={}, conflict=("product", "position"), update=("external_id", "name", "values")
+    )
+    stale = [(key, option[0]) for key, option in stored.options.items() if key not in keep]
+    if stale:
+        ProductOption.objects.filter(pk__in=[pk for _, pk in stale]).delete()
+    done.changed.update(row["product_id"] for row in rows)
+    done.changed.update(key[0] for key, _ in stale)
+
+
+def _variants_write(tenant: Tenant, by_id: dict[int, tuple[int, dict]], stored: _Stored, done: _Written, now) -> None:
+    """Upsert variants by id where changed, drop the synced products' variants no longer sent."""
+    rows, sent = [], set()
+    for pid, (_, item) in by_id.items():
+        for n, v in enumerate(item.get("variants", []), start=1):
+            values = _variant_values(v, product_id=done.pk_of[pid], position=n, now=now)
+            sent.add(v["id"])
+            row = stored.variants.get(v["id"])
+            if row is None:
+                done.new_variants.append(v["id"])
+            else:
+                if not v.get("created_at"):
+                    values["created_at"] = row["created_at"]
+                if all(row[k] == values[k] for k in VARIANT_FIELDS if k != "created_at"):
+                    continue
+            rows.append({**values, "tenant_id": tenant.pk, "external_id": v["id"], "updated_at": now})
+    bulk.upsert(
+        Variant,
+        rows,
+        defaults={},
+        conflict=("tenant", "external_id"),
+        update=(*(f for f in VARIANT_FIELDS if f != "created_at"), "updated_at"),
+    )
+    synced = {done.pk_of[pid] for pid in by_id}
+    stale = [row for vid, row in stored.variants.items() if vid not in sent and row["product_id"] in synced]
+    if stale:
+        Variant.objects.filter(pk__in=[row["pk"] for row in stale]).delete()
+    done.changed.update(row["product_id"] for row in (*rows, *stale))
+
+
+def _gtins_write(tenant: Tenant, stored: _Stored, wanted_gtins: dict[int, dict], done: _Written) -> None:
+    """GTINs come from the variants' barcodes (only valid GS1 codes; shops often keep SKUs there): rewritten
+    for the products whose barcodes changed, with their duplicate clusters."""
+    if not done.gtin_changed:
+        return
+    pk_of = done.pk_of
+    replaced = [pk_of[pid] for pid in done.gtin_changed if pk_of[pid] in stored.gtins]
+    if replaced:
+        ProductGtin.objects.filter(product_id__in=replaced).delete()
+    bulk.upsert(
+        ProductGtin,
+        [
+            {"tenant_id": tenant.pk, "product_id": pk_of[pid], "gtin": code, "position": n, "restricted": r}
+            for pid in done.gtin_changed
+            for n, (code, r) in enumerate(wanted_gtins[pid].items())
+        ],
+        defaults={"code": "", "valid": True},  # barcodes are stored only when valid GS1 codes
+        conflict=(),
+        update=None,
+    )
+    refresh = _cluster_candidates(tenant, stored.products, wanted_gtins, done.gtin_changed, pk_of)
+    if refresh:
+        services.clusters_refresh(tenant=tenant, product_ids=refresh)
+        done.clusters_moved = True
 
 
 def _cluster_candidates(
@@ -161,228 +396,41 @@ def products_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str,
     """
     rejected: list[dict] = []
     now = timezone.now()
-    by_id: dict[int, tuple[int, dict]] = {}
-    for i, item in items:
-        if item["id"] in by_id:
-            _reject(rejected, i, item["id"], "id", "Duplicate product id in this request.")
-        else:
-            by_id[item["id"]] = (i, item)
+    by_id = _one_per_id(items, rejected, "product")
     if not by_id:
         return {"created": [], "updated": [], "rejected": rejected}
-    if connection.vendor == "postgresql":
-        # This call's look-ups probe unique indexes for 1,000-3,000 keys each. Under PostgreSQL's default
-        # random_page_cost (4, priced for spinning disks) the planner switches to a parallel scan of the whole
-        # table once it holds a few hundred thousand rows (EXPLAIN ANALYZE, 300,000 variants: 53-135 ms for
-        # 3,000 ids, linear in the catalog), where the index answers in 2 ms; 1.1 prices random reads as the
-        # SSDs this runs on serve them. SET LOCAL: this transaction only.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
+    bulk.prefer_index_lookups()  # the look-ups below probe unique indexes for 1,000-3,000 keys each
     # Two calls syncing the same products at once run one after the other from here: each reads what the
     # other committed, so every product ends as one payload, never a mix of two.
     keys_lock("product", tenant.pk, by_id)
-    existing = {
-        row["external_id"]: row
-        for row in Product.objects.for_tenant(tenant)
-        .filter(bulk.any_of("external_id", by_id))
-        .values("pk", "external_id", "gtin", "cluster_id", "canonical_link_id", *PRODUCT_FIELDS)
-    }
-    existing_pks = [row["pk"] for row in existing.values()]
-    # A variant id belongs to one product: an item claiming another product's variant is rejected whole.
-    variant_ids = {v["id"]: pid for pid, (_, item) in by_id.items() for v in item.get("variants", [])}
-    seen_variants: dict[int, int] = {}
-    for pid, (i, item) in list(by_id.items()):
-        clash = next((v["id"] for v in item.get("variants", []) if seen_variants.get(v["id"], pid) != pid), None)
-        if clash is None:
-            for v in item.get("variants", []):
-                seen_variants[v["id"]] = pid
-        else:
-            _reject(rejected, i, pid, "variants", f"Variant {clash} appears under another product in this request.")
-            del by_id[pid]
-    # The variants named in the request and all variants of the products synced, with what is stored.
-    # UNION ALL of two lookups, each with its own index: with OR, PostgreSQL scanned the whole variant table
-    # (EXPLAIN at 90,000 variants: a 28 ms parallel seq scan, growing with the catalog).
-    variants = Variant.objects.for_tenant(tenant).order_by()
-    columns = ("pk", "external_id", "product__external_id", *VARIANT_FIELDS)
-    stored_variants = {
-        row["external_id"]: row
-        for row in variants.filter(bulk.any_of("external_id", variant_ids))
-        .values(*columns)
-        .union(variants.filter(bulk.any_of("product_id", existing_pks)).values(*columns), all=True)
-    }
-    for vid, row in stored_variants.items():
-        pid, owner = variant_ids.get(vid), row["product__external_id"]
-        if pid is not None and owner != pid and pid in by_id:
-            _reject(rejected, by_id[pid][0], pid, "variants", f"Variant {vid} belongs to product {owner}.")
-            del by_id[pid]
-    synced_existing = [row["pk"] for pid, row in existing.items() if pid in by_id]
-    stored_options: dict[tuple[int, int], tuple] = {}
-    stored_gtins: dict[int, list[str]] = {pk: [] for pk in synced_existing}
-    if synced_existing:
-        for pk, product_id, position, external_id, name, values in ProductOption.objects.filter(
-            bulk.any_of("product_id", synced_existing)
-        ).values_list("pk", "product_id", "position", "external_id", "name", "values"):
-            stored_options[(product_id, position)] = (pk, external_id, name, values)
-        for product_id, code in (
-            ProductGtin.objects.filter(bulk.any_of("product_id", synced_existing))
-            .order_by("position")
-            .values_list("product_id", "gtin")
-        ):
-            stored_gtins[product_id].append(code)
+    stored = _Stored(products=_stored_products(tenant, by_id))
+    claimed = {v["id"]: pid for pid, (_, item) in by_id.items() for v in item.get("variants", [])}
+    _reject_variants_sent_twice(by_id, rejected)
+    stored.variants = _stored_variants(tenant, claimed, [row["pk"] for row in stored.products.values()])
+    _reject_variants_of_other_products(by_id, claimed, stored.variants, rejected)
+    _stored_rows_below(stored, [row["pk"] for pid, row in stored.products.items() if pid in by_id])
 
-    # Products: insert the new ones, update only those whose values (or GTINs) changed.
     wanted_gtins = {pid: _gtins(item.get("variants", [])) for pid, (_, item) in by_id.items()}
-    created_ids = [pid for pid in by_id if pid not in existing]
-    product_rows, text_changed, gtin_changed_ext = [], [], []
-    for pid in created_ids:
-        values = _product_values(by_id[pid][1], now)
-        gtins = wanted_gtins[pid]
-        product_rows.append(
-            {
-                **values,
-                "tenant_id": tenant.pk,
-                "external_id": pid,
-                "suggested_category_name": values["product_type"],
-                "gtin": next(iter(gtins), ""),
-                "updated_at": now,
-            }
-        )
-        if gtins:
-            gtin_changed_ext.append(pid)
-    for pid, row in existing.items():
-        if pid not in by_id:
-            continue
-        item = by_id[pid][1]
-        values = _product_values(item, now)
-        if not item.get("created_at"):
-            values["created_at"] = row["created_at"]
-        gtins = wanted_gtins[pid]
-        gtins_changed = list(gtins) != stored_gtins[row["pk"]]
-        values["gtin"] = next(iter(gtins), "") if gtins_changed else row["gtin"]
-        if gtins_changed:
-            gtin_changed_ext.append(pid)
-        if gtins_changed or any(row[k] != v for k, v in values.items()):
-            if any(row[k] != values[k] for k in ("name", "description", "brand")):
-                text_changed.append(row["pk"])
-            product_rows.append({**values, "tenant_id": tenant.pk, "external_id": pid, "updated_at": now})
-    written = bulk.upsert(
-        Product,
-        product_rows,
-        defaults=bulk.column_defaults(Product, now),
-        conflict=("tenant", "external_id"),
-        update=(*PRODUCT_FIELDS, "gtin", "updated_at"),
-        returning=("id", "external_id"),
-    )
-    pk_of = {pid: row["pk"] for pid, row in existing.items()} | {ext: pk for pk, ext in written}
-
-    # Options: upsert by (product, position) where changed, drop positions no longer sent.
-    option_rows, keep_options = [], set()
-    for pid, (_, item) in by_id.items():
-        for o in item.get("options", []):
-            key = (pk_of[pid], o["position"])
-            keep_options.add(key)
-            stored = stored_options.get(key)
-            if stored is None or stored[1:] != (o.get("id"), o["name"], o["values"]):
-                option_rows.append(
-                    {
-                        "tenant_id": tenant.pk,
-                        "product_id": key[0],
-                        "position": key[1],
-                        "external_id": o.get("id"),
-                        "name": o["name"],
-                        "values": o["values"],
-                    }
-                )
-    bulk.upsert(
-        ProductOption,
-        option_rows,
-        defaults={},
-        conflict=("product", "position"),
-        update=("external_id", "name", "values"),
-    )
-    stale_options = [stored[0] for key, stored in stored_options.items() if key not in keep_options]
-
-    # Variants: upsert by id where changed, drop the product's variants no longer sent.
-    variant_rows, sent, new_variants = [], set(), []
-    for pid, (_, item) in by_id.items():
-        for n, v in enumerate(item.get("variants", []), start=1):
-            values = _variant_values(v, n, now)
-            values["product_id"] = pk_of[pid]
-            sent.add(v["id"])
-            stored = stored_variants.get(v["id"])
-            if stored is None:
-                new_variants.append(v["id"])
-            else:
-                if not v.get("created_at"):
-                    values["created_at"] = stored["created_at"]
-                if all(stored[k] == values[k] for k in VARIANT_FIELDS if k != "created_at"):
-                    continue
-            variant_rows.append({**values, "tenant_id": tenant.pk, "external_id": v["id"], "updated_at": now})
-    bulk.upsert(
-        Variant,
-        variant_rows,
-        defaults={},
-        conflict=("tenant", "external_id"),
-        update=(*(f for f in VARIANT_FIELDS if f != "created_at"), "updated_at"),
-    )
-    synced = set(pk_of[pid] for pid in by_id)
-    stale_variants = [
-        row["pk"] for vid, row in stored_variants.items() if vid not in sent and row["product_id"] in synced
-    ]
-    if stale_options:
-        ProductOption.objects.filter(pk__in=stale_options).delete()
-    if stale_variants:
-        Variant.objects.filter(pk__in=stale_variants).delete()
-
-    clusters_moved = False
-    # GTINs come from the variants' barcodes (only valid GS1 codes; shops often keep SKUs there).
-    gtin_changed = [pk_of[pid] for pid in gtin_changed_ext]
-    if gtin_changed:
-        replaced = [pk for pk in gtin_changed if pk in stored_gtins]
-        if replaced:
-            ProductGtin.objects.filter(product_id__in=replaced).delete()
-        bulk.upsert(
-            ProductGtin,
-            [
-                {"tenant_id": tenant.pk, "product_id": pk_of[pid], "gtin": code, "position": n, "restricted": r}
-                for pid in gtin_changed_ext
-                for n, (code, r) in enumerate(wanted_gtins[pid].items())
-            ],
-            defaults={"code": "", "valid": True},  # barcodes are stored only when valid GS1 codes
-            conflict=(),
-            update=None,
-        )
-        refresh = _cluster_candidates(tenant, existing, wanted_gtins, gtin_changed_ext, pk_of)
-        if refresh:
-            services.clusters_refresh(tenant=tenant, product_ids=refresh)
-            clusters_moved = True
-
+    done = _products_write(tenant, by_id, stored, wanted_gtins, now)
+    _options_write(tenant, by_id, stored, done)
+    _variants_write(tenant, by_id, stored, done, now)
+    _gtins_write(tenant, stored, wanted_gtins, done)
     # Orders synced before their variants: link their lines now and roll those sales up. A variant stored
     # before this call had its lines linked when it arrived (or when the order did), so only new ones can.
-    if new_variants:
-        _link_order_lines(tenant, new_variants)
-
-    from catalog import tasks
-
-    created_pks = [pk_of[pid] for pid in created_ids if pid in by_id]
-    if created_pks or text_changed:
-        # Embedding is ~40% of a create call's time: a worker does it after the commit (inline when eager).
-        to_embed = created_pks + text_changed
-        enqueue(tasks.products_embed, tenant.pk, to_embed)
-    changed = {pk_of[row["external_id"]] for row in product_rows}
-    changed.update(row["product_id"] for row in (*option_rows, *variant_rows))
-    changed.update(key[0] for key, stored in stored_options.items() if key not in keep_options)
-    dropped = set(stale_variants)
-    changed.update(row["product_id"] for row in stored_variants.values() if row["pk"] in dropped)
-    if changed:
-        # the written products are patched into every process's index; moved clusters can touch any product
-        ids = None if clusters_moved else sorted(changed)
-        transaction.on_commit(lambda: index.products_changed(tenant, ids))
-    if created_pks and Category.objects.for_tenant(tenant).exists():
-        enqueue(tasks.product_category_suggest, created_pks)
+    if done.new_variants:
+        _link_order_lines(tenant, done.new_variants)
+    after_write.products_written(
+        tenant=tenant,
+        created=[done.pk_of[pid] for pid in done.created],
+        text_changed=done.text_changed,
+        categorised={row["pk"] for row in stored.products.values() if row["category_id"] is not None},
+        changed=done.changed,
+        clusters_moved=done.clusters_moved,
+    )
     rejected.sort(key=lambda r: r["index"])
     return {
-        "created": [pid for pid in created_ids if pid in by_id],
-        "updated": [pid for pid in by_id if pid in existing],
+        "created": done.created,
+        "updated": [pid for pid in by_id if pid in stored.products],
         "rejected": rejected,
     }
 
@@ -427,12 +475,7 @@ def orders_sync(*, tenant: Tenant, items: list[tuple[int, dict]]) -> dict[str, l
     rejects its order.
     """
     rejected: list[dict] = []
-    by_id: dict[int, tuple[int, dict]] = {}
-    for i, item in items:
-        if item["id"] in by_id:
-            _reject(rejected, i, item["id"], "id", "Duplicate order id in this request.")
-        else:
-            by_id[item["id"]] = (i, item)
+    by_id = _one_per_id(items, rejected, "order")
     # Copies of one order delivered at once (a webhook retried beside a scheduled sync) run one after the
     # other from here: the later copy finds the order and its lines stored and changes nothing.
     keys_lock("order", tenant.pk, by_id)

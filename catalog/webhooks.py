@@ -26,9 +26,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from catalog import services, sync
+from catalog import after_write, services, sync
 from catalog.models import InventoryLevel, Product, Variant, WebhookDelivery, WebhookWatermark
-from catalog.signals import products_sellable_changed
 from core.outbox import enqueue
 from tenants.models import Tenant
 
@@ -68,7 +67,7 @@ def delivery_accept(
         )
         if created:
             pk = delivery.pk
-            enqueue(tasks.webhook_process, pk)  # a broker outage never fails the delivery (core/outbox.py)
+            enqueue(tasks.webhook_process, pk)  # a broker outage never fails the delivery (config/celery.py)
     return delivery, created
 
 
@@ -126,9 +125,8 @@ def _sellable(tenant: Tenant, product_pks: Iterable[int]) -> dict[int, bool]:
 
 
 def _announce_flips(tenant: Tenant, before: dict[int, bool], after: dict[int, bool]) -> None:
-    flipped = sorted(pk for pk, now in after.items() if pk in before and before[pk] != now)
-    if flipped:
-        products_sellable_changed.send(sender=Product, tenant=tenant, product_ids=flipped)
+    flipped = [pk for pk, now in after.items() if pk in before and before[pk] != now]
+    after_write.products_written(tenant=tenant, sellable_flipped=flipped)
 
 
 def _validated(serializer_class: type, payload: dict) -> list[tuple[int, dict]]:

@@ -1,31 +1,29 @@
-"""Fast set-based writes and reads of many rows for every app: one statement per batch, arrays bound on the
-server.
+"""The one bulk module of every app: set-based writes and reads of many rows, and the only place that knows
+SQL dialects (PostgreSQL, and SQLite for the embedded mode).
 
-Django's ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per field, which
-grows quadratically in planning time with the batch (1,000 competitors took
-~0.3 s), and its PostgreSQL cursor binds parameters on the client: a
-``VALUES`` list of 1,000 rows is a query of thousands of placeholders that
-psycopg splits and quotes in Python, and a text array of JSON strings is
-escaped element by element with a regex (most of the cost of a
-``bulk_create`` of price history). So on PostgreSQL this module
+Django's ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per field, which grows quadratically in
+planning time with the batch (1,000 competitors took ~0.3 s), ``bulk_create(update_conflicts=True)``
+prepares every value through ``get_db_prep_save`` (70% of a 1000-product sync call under cProfile,
+docs/benchmarks.md), and a ``VALUES`` list of 1,000 rows is a query of thousands of placeholders that
+psycopg splits and quotes in Python. So on PostgreSQL this module
 
-* binds each column as one array parameter on the server
-  (``UPDATE … FROM unnest(%s::bigint[], %s::numeric[], …)``), and
-* inserts with ``COPY … FROM STDIN`` (10 ms per 1,000 history rows against
-  60-100 ms for ``bulk_create``).
+* binds each column as one array parameter, written as an array literal by ``pg_array``
+  (``UPDATE … FROM unnest(%s::bigint[], %s::numeric[], …)``, ``INSERT … SELECT * FROM unnest(…) ON CONFLICT``,
+  ``column = ANY(%s::bigint[])``): one technique for every statement, whose size and planning do not grow
+  with the batch; and
+* inserts with ``COPY … FROM STDIN`` (10 ms per 1,000 history rows against 60-100 ms for ``bulk_create``).
 
-Django has neither (``bulk_create`` has no COPY; no library we use does it
-for model rows), hence the few lines by hand. Other databases (SQLite in the
-embedded mode) keep ``bulk_update``/``bulk_create``. Every statement goes
-through Django's cursor wrapper, so it is logged and counted like an ORM query
-(``django_assert_num_queries`` sees it).
+Django has neither (``bulk_create`` has no COPY; no library we use does it for model rows), hence the few
+lines by hand. Other databases (SQLite in the embedded mode) get ``bulk_update``, ``executemany`` and
+multi-row ``VALUES`` with Django-prepared values. Every statement goes through Django's cursor wrapper, so
+it is logged and counted like an ORM query (``django_assert_num_queries`` sees it). Identifiers in the SQL
+come from the models' own metadata; values are always parameters.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -62,65 +60,170 @@ def server_cursor(*, binary: bool = False) -> Iterator[CursorWrapper]:
         yield cursor
 
 
+def prefer_index_lookups() -> None:
+    """For the rest of this transaction, price random page reads as SSDs serve them (PostgreSQL; elsewhere nothing).
+
+    Look-ups that probe unique indexes for 1,000-3,000 keys each: under PostgreSQL's default
+    random_page_cost (4, priced for spinning disks) the planner switches to a parallel scan of the whole
+    table once it holds a few hundred thousand rows (EXPLAIN ANALYZE, 300,000 variants: 53-135 ms for 3,000
+    ids, linear in the catalog), where the index answers in 2 ms; 1.1 prices random reads as the SSDs this
+    runs on serve them. SET LOCAL: this transaction only.
+    """
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
+
+
+# ---- array parameters (PostgreSQL) -------------------------------------------------------------------------
+
+
+def pg_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _json_encode(field: models.Field) -> Callable[[Any], str]:
+    """The field's JSON encoder (Django's by default: Decimal, datetime), one instance per call."""
+    return (getattr(field, "encoder", None) or DjangoJSONEncoder)().encode
+
+
+def pg_array(values: list, field: models.Field) -> str:
+    """``values`` of ``field`` as one PostgreSQL array literal ('{1,NULL,"a \\"b\\""}'), sent as a single parameter.
+
+    Django's psycopg cursor binds parameters client-side: thousands of placeholders, or psycopg's array
+    dumper, cost more than the statement itself (cProfile: 0.5 s of a 1.8 s call); str methods build the
+    literal in a few milliseconds (a quarter of the time of psycopg's binary list dumper on 1,000 variant
+    rows). The server parses it under the column's type (cast in the statement). A column without NULLs is
+    joined and escaped in one pass over the whole text (per-value quoting was 100 ms of a 1,000-product call
+    under cProfile); timestamps are formatted once per distinct value (most are the call's ``now``).
+    """
+    if isinstance(field, models.BooleanField):
+        items: Iterable[str] = ("NULL" if v is None else "t" if v else "f" for v in values)
+    elif isinstance(field, models.IntegerField | models.ForeignKey | models.DecimalField | models.FloatField):
+        if None not in values:
+            return "{" + ",".join(map(str, values)) + "}"
+        items = ("NULL" if v is None else str(v) for v in values)
+    elif isinstance(field, models.DateTimeField):
+        formatted: dict[Any, str] = {}
+        items = (
+            "NULL" if v is None else formatted.get(v) or formatted.setdefault(v, pg_quote(v.isoformat()))
+            for v in values
+        )
+    elif isinstance(field, models.JSONField):
+        encode = _json_encode(field)
+        items = ("NULL" if v is None else pg_quote(encode(v)) for v in values)
+    else:
+        if values and None not in values:
+            # NUL never occurs in stored text (PostgreSQL refuses it; validation rejects it), so it can stand
+            # between the values while the whole text is escaped at once.
+            joined = "\x00".join(map(str, values))
+            if joined.count("\x00") == len(values) - 1:
+                escaped = joined.replace("\\", "\\\\").replace('"', '\\"')
+                return '{"' + escaped.replace("\x00", '","') + '"}'
+        items = ("NULL" if v is None else pg_quote(str(v)) for v in values)
+    return "{" + ",".join(items) + "}"
+
+
 def _is_json(field: models.Field) -> bool:
-    return field.get_internal_type() == "JSONField"
+    return isinstance(field, models.JSONField)
 
 
-def _array_type(field: models.Field) -> str:
-    # JSON goes over as text and is cast per element: psycopg has no jsonb[] dumper for plain dicts
-    if _is_json(field):
-        return "text[]"
-    return f"{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
+def _array_cast(field: models.Field) -> str:
+    """``%s::<column type>[]``: one array parameter holding a column's values."""
+    return f"%s::{field.db_type(connection)}[]"
 
 
-def _encode(field: models.Field, values: list[Any]) -> list[Any]:
-    if _is_json(field):
-        encoder = field.encoder or DjangoJSONEncoder
-        return [None if v is None else json.dumps(v, cls=encoder) for v in values]
-    return values
-
-
-def _arrays(columns: Sequence[models.Field], rows: Sequence[Row]) -> list[list[Any]]:
-    """The rows as one list per column (the array parameters)."""
-    return [_encode(c, list(values)) for c, values in zip(columns, zip(*rows, strict=True), strict=True)]
+def _columns(fields: Sequence[models.Field], rows: Sequence[Row]) -> list[str]:
+    """The rows as one array parameter per column."""
+    return [pg_array(list(values), f) for f, values in zip(fields, zip(*rows, strict=True), strict=True)]
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
-    return [model._meta.get_field(name) for name in names]
+    return [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in names]
 
 
-def bulk_set_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> None:
-    """Set ``fields`` of existing rows: each row is ``(pk, value, …)`` in the order of ``fields``.
+def _quoted(fields: Iterable[models.Field]) -> str:
+    return ", ".join(f'"{f.column}"' for f in fields)
 
-    Values are Python values of the fields (Decimal, datetime, dict for JSON); the
-    caller has scoped the primary keys to its tenant when it read them.
+
+class AnyOf(Lookup):
+    """``column = ANY('{1,2,3}'::bigint[])``: one parameter for a list of values (see pg_array for why)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        if all(type(v) is int for v in self.rhs):
+            return f"{lhs} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
+        return f"{lhs} = ANY(%s::text[])", [*params, "{" + ",".join(pg_quote(str(v)) for v in self.rhs) + "}"]
+
+
+def any_of(field: str, values: Iterable[int | str]) -> Q:
+    """``field`` is one of ``values``: a single array parameter on PostgreSQL, ``IN (...)`` elsewhere."""
+    values = list(values)
+    if is_postgresql():
+        return Q(AnyOf(F(field), values))
+    return Q(**{f"{field}__in": values})
+
+
+# ---- writes --------------------------------------------------------------------------------------------------
+
+
+def bulk_set_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Row],
+    *,
+    key: str = "pk",
+    where: Mapping[str, Any] | None = None,
+    changed_only: bool = False,
+) -> None:
+    """Set ``fields`` of existing rows: each row is ``(key, value, …)`` in the order of ``fields``.
+
+    ``key`` names the column that finds a row (the primary key by default; another column must be unique
+    within ``where``, plain column = value conditions every row written must also meet). ``changed_only``:
+    rows whose values are already those given are not rewritten (no dead row versions; PostgreSQL).
+    Values are Python values of the fields (Decimal, datetime, dict for JSON); the caller has scoped the
+    keys to its tenant when it read them.
     """
     if not rows:
         return
-    columns = _fields(model, fields)
+    key_field, *columns = _fields(model, [key, *fields])
+    where = dict(where or {})
     if not is_postgresql():
-        objs = [model(pk=row[0], **{c.attname: v for c, v in zip(columns, row[1:], strict=True)}) for row in rows]
+        pks = None
+        if key != "pk":
+            pks = dict(model.objects.filter(**where).values_list(key_field.attname, "pk"))
+        objs = [
+            model(
+                pk=row[0] if pks is None else pks[row[0]],
+                **{c.attname: v for c, v in zip(columns, row[1:], strict=True)},
+            )
+            for row in rows
+            if pks is None or row[0] in pks
+        ]
         model.objects.bulk_update(objs, [c.name for c in columns], batch_size=BATCH)
         return
     meta = model._meta
-    pk = meta.pk
-    arrays = ", ".join(f"%b::{_array_type(c)}" for c in [pk, *columns])
-    names = ", ".join(f'"{c.column}"' for c in [pk, *columns])
-    sets = ", ".join(f'"{c.column}" = v."{c.column}"' + ("::jsonb" if _is_json(c) else "") for c in columns)
-    # identifiers come from the model's own metadata, values are parameters
+    sets = ", ".join(f'"{c.column}" = v."{c.column}"' for c in columns)
+    conditions = [f't."{key_field.column}" = v."{key_field.column}"']
+    conditions += [f't."{f.column}" = %s' for f in _fields(model, list(where))]
+    if changed_only:
+        conditions.append("(" + " OR ".join(f't."{c.column}" IS DISTINCT FROM v."{c.column}"' for c in columns) + ")")
+    arrays = ", ".join(_array_cast(c) for c in [key_field, *columns])
     sql = (
-        f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({arrays}) AS v({names}) '  # noqa: S608
-        f'WHERE t."{pk.column}" = v."{pk.column}"'
+        f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({arrays}) AS v({_quoted([key_field, *columns])}) '  # noqa: S608
+        f"WHERE {' AND '.join(conditions)}"
     )
     with server_cursor() as cursor:
         for start in range(0, len(rows), BATCH):
-            cursor.execute(sql, _arrays([pk, *columns], rows[start : start + BATCH]))
+            cursor.execute(sql, [*_columns([key_field, *columns], rows[start : start + BATCH]), *where.values()])
 
 
 def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[Row]) -> None:
     """Insert new rows (no ids returned): each row holds the values of ``fields`` (attnames, e.g. ``product_id``).
 
-    PostgreSQL: one ``COPY`` for all rows. Elsewhere: ``bulk_create``.
+    PostgreSQL: one ``COPY`` for all rows. Elsewhere: one ``executemany``.
     """
     if not rows:
         return
@@ -134,24 +237,17 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
         return
-    json_at = [i for i, c in enumerate(columns) if _is_json(c)]
-    encoders = {i: columns[i].encoder or DjangoJSONEncoder for i in json_at}
-    names = ", ".join(f'"{c.column}"' for c in columns)
-    sql = f'COPY "{model._meta.db_table}" ({names}) FROM STDIN'
+    encoders = {i: _json_encode(c) for i, c in enumerate(columns) if _is_json(c)}
+    sql = f'COPY "{model._meta.db_table}" ({_quoted(columns)}) FROM STDIN'
     with server_cursor() as cursor:
-        debug = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else _nothing()
+        debug = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
         with debug, cursor.cursor.copy(sql) as copy:
             for row in rows:
-                if json_at:
+                if encoders:
                     row = list(row)
-                    for i in json_at:
-                        row[i] = None if row[i] is None else json.dumps(row[i], cls=encoders[i])
+                    for i, encode in encoders.items():
+                        row[i] = None if row[i] is None else encode(row[i])
                 copy.write_row(row)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def insert_new(
@@ -162,37 +258,44 @@ def insert_new(
     unique: Sequence[str],
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
-    """PostgreSQL only: insert the rows that do not conflict on ``unique``; returns ``returning`` of those inserted.
+    """Insert the rows that do not conflict on ``unique``; returns ``returning`` of those inserted.
 
-    One ``INSERT … SELECT FROM unnest(…) ON CONFLICT (…) DO NOTHING RETURNING …`` per batch:
-    which rows were new is known from the answer, with no read before the write (and no
-    race between a read and a concurrent insert of the same row).
+    PostgreSQL: one ``INSERT … SELECT FROM unnest(…) ON CONFLICT (…) DO NOTHING RETURNING …`` per batch:
+    which rows were new is known from the answer, with no read before the write (and no race between a
+    read and a concurrent insert of the same row). Elsewhere: the stored keys are read first, then the
+    others inserted (``unique`` and ``returning`` must be among ``fields``).
     """
+    if not rows:
+        return []
     columns = _fields(model, fields)
-    names = ", ".join(f'"{c.column}"' for c in columns)
-    arrays = ", ".join(f"%b::{_array_type(c)}" for c in columns)
-    values = ", ".join(f'v."{c.column}"' + ("::jsonb" if _is_json(c) else "") for c in columns)
-    conflict = ", ".join(f'"{c.column}"' for c in _fields(model, unique))
-    result = ", ".join(f'"{c.column}"' for c in _fields(model, returning))
+    if not is_postgresql():
+        at = [list(fields).index(name) for name in unique]
+        existing = set(
+            model.objects.filter(
+                **{f"{name}__in": {r[i] for r in rows} for name, i in zip(unique, at, strict=True)}
+            ).values_list(*unique)
+        )
+        new = [r for r in rows if tuple(r[i] for i in at) not in existing]
+        model.objects.bulk_create(
+            [model(**{c.attname: v for c, v in zip(columns, r, strict=True)}) for r in new], ignore_conflicts=True
+        )
+        out = [list(fields).index(name) for name in returning]
+        return [tuple(r[i] for i in out) for r in new]
     sql = (
-        f'INSERT INTO "{model._meta.db_table}" ({names}) SELECT {values} FROM unnest({arrays}) AS v({names}) '  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {result}"
+        f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) '  # noqa: S608
+        f"SELECT * FROM unnest({', '.join(map(_array_cast, columns))}) "
+        f"ON CONFLICT ({_quoted(_fields(model, unique))}) DO NOTHING RETURNING {_quoted(_fields(model, returning))}"
     )
     inserted: list[tuple[Any, ...]] = []
     with server_cursor() as cursor:
         for start in range(0, len(rows), BATCH):
-            cursor.execute(sql, _arrays(columns, rows[start : start + BATCH]))
+            cursor.execute(sql, _columns(columns, rows[start : start + BATCH]))
             inserted += [tuple(r) for r in cursor.fetchall()]
     return inserted
 
 
-# ---- upserts for the platform sync (catalog.sync) ---------------------------------------------------------
-# Written by hand because Django's bulk_create(update_conflicts=True) and bulk_update prepare every value
-# through get_db_prep_save and bulk_update builds a CASE WHEN per row and field: 70% of a 1000-product call
-# (cProfile, docs/benchmarks.md). Here one INSERT ... ON CONFLICT DO UPDATE per table and call writes only
-# the rows that changed; on PostgreSQL the rows travel as one array per column (unnest), so the statement's
-# size and planning do not grow with the batch. Other databases (SQLite in the embedded mode) get
-# multi-row VALUES with Django-prepared values, batched under their parameter limit.
+# ---- upserts of whole rows (the platform sync) --------------------------------------------------------------
+# One INSERT ... ON CONFLICT DO UPDATE per table and call, writing only the rows the caller found changed.
 
 
 def column_defaults(model: type[models.Model], now) -> dict[str, Any]:
@@ -234,25 +337,19 @@ def upsert(
         tail += " RETURNING " + ", ".join(quote(meta.get_field(n).column) for n in returning)
     table = quote(meta.db_table)
     out: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays, casts = [], []
-            for field, name in zip(fields, names, strict=True):
-                default = defaults.get(name)
-                db_type = field.db_type(connection)
-                if isinstance(field, models.ForeignKey):
-                    db_type = field.target_field.rel_db_type(connection)
-                arrays.append(pg_array([row.get(name, default) for row in rows], field))
-                casts.append(f"%s::{db_type}[]")
-            # identifiers come from the model's metadata, values are parameters
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({', '.join(casts)}){tail}"  # noqa: S608
+    if is_postgresql():
+        arrays = [
+            pg_array([row.get(name, defaults.get(name)) for row in rows], f)
+            for f, name in zip(fields, names, strict=True)
+        ]
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({', '.join(map(_array_cast, fields))}){tail}"  # noqa: S608
+        with server_cursor() as cursor:
             cursor.execute(sql, arrays)
-            if returning:
-                out = cursor.fetchall()
-            return out
-        limit = connection.features.max_query_params or 10_000
-        batch = max(1, limit // len(fields))
-        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            return cursor.fetchall() if returning else out
+    limit = connection.features.max_query_params or 10_000
+    batch = max(1, limit // len(fields))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             params: list = []
@@ -264,64 +361,3 @@ def upsert(
             if returning:
                 out += cursor.fetchall()
     return out
-
-
-def pg_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def pg_array(values: list, field: models.Field) -> str:
-    """``values`` as one PostgreSQL array literal ('{1,NULL,"a \\"b\\""}'), sent as a single parameter.
-
-    Django's psycopg cursor binds parameters client-side: thousands of placeholders, or psycopg's array
-    dumper, cost more than the statement itself (cProfile: 0.5 s of a 1.8 s call); str methods build the
-    literal in a few milliseconds. The server parses it under the column's type (cast in the statement).
-    A column without NULLs is joined and escaped in one pass over the whole text (per-value quoting was
-    100 ms of a 1,000-product call under cProfile); timestamps are formatted once per distinct value (most
-    are the call's ``now``).
-    """
-    if isinstance(field, models.BooleanField):
-        items = ("NULL" if v is None else "t" if v else "f" for v in values)
-    elif isinstance(field, models.IntegerField | models.ForeignKey | models.DecimalField):
-        if None not in values:
-            return "{" + ",".join(map(str, values)) + "}"
-        items = ("NULL" if v is None else str(v) for v in values)
-    elif isinstance(field, models.DateTimeField):
-        formatted: dict[Any, str] = {}
-        items = (
-            "NULL" if v is None else formatted.get(v) or formatted.setdefault(v, pg_quote(v.isoformat()))
-            for v in values
-        )
-    elif isinstance(field, models.JSONField):
-        items = ("NULL" if v is None else pg_quote(json.dumps(v)) for v in values)
-    else:
-        if values and None not in values:
-            # NUL never occurs in stored text (PostgreSQL refuses it; validation rejects it), so it can stand
-            # between the values while the whole text is escaped at once.
-            joined = "\x00".join(map(str, values))
-            if joined.count("\x00") == len(values) - 1:
-                escaped = joined.replace("\\", "\\\\").replace('"', '\\"')
-                return '{"' + escaped.replace("\x00", '","') + '"}'
-        items = ("NULL" if v is None else pg_quote(str(v)) for v in values)
-    return "{" + ",".join(items) + "}"
-
-
-class AnyOf(Lookup):
-    """``column = ANY('{1,2,3}'::bigint[])``: one parameter for a list of ids (see pg_array for why)."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        if all(type(v) is int for v in self.rhs):
-            return f"{lhs} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
-        return f"{lhs} = ANY(%s::text[])", [*params, "{" + ",".join(pg_quote(str(v)) for v in self.rhs) + "}"]
-
-
-def any_of(field: str, values: Iterable[int | str]) -> Q:
-    """``field`` is one of ``values``: a single array parameter on PostgreSQL, ``IN (...)`` elsewhere."""
-    values = list(values)
-    if connection.vendor == "postgresql":
-        return Q(AnyOf(F(field), values))
-    return Q(**{f"{field}__in": values})

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.exceptions import NotFound, ValidationFailed
 from catalog.models import Product, ProductOption
+from core import bulk
 from core.outbox import enqueue
 from merchandising import option_sorting, selectors, sorting, store_writeback
 from merchandising.models import (
@@ -533,35 +533,18 @@ def _store_positions(collection: Collection, position: dict[int, int], scores: d
     Rows whose values did not change are not rewritten: a re-sort that changes little
     then writes little (and leaves no dead row versions behind for counts to wade through).
     """
-    pks, positions, score_values, details = [], [], [], []
+    rows = []
     for product_id, pos in position.items():
-        pks.append(product_id)
-        positions.append(pos)
         s = scores.get(product_id) if scores else None
-        score_values.append(float(s.score) if s else None)  # one element type for the float8[] array
-        details.append(json.dumps(s.points) if s else None)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {CollectionProduct._meta.db_table} AS cp
-                   SET position = v.position, score = v.score, score_details = v.details::jsonb
-                  FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::text[])
-                       AS v(product_id, position, score, details)
-                 WHERE cp.collection_id = %s AND cp.product_id = v.product_id
-                   AND (cp.position IS DISTINCT FROM v.position OR cp.score IS DISTINCT FROM v.score
-                        OR cp.score_details IS DISTINCT FROM v.details::jsonb)
-                """,  # noqa: S608  (table name from the model, values are parameters)
-                [pks, positions, score_values, details, collection.pk],
-            )
-        return
-    rows = list(CollectionProduct.objects.filter(collection=collection))
-    for row in rows:
-        row.position = position[row.product_id]
-        s = scores.get(row.product_id) if scores else None
-        row.score = s.score if s else None
-        row.score_details = s.points if s else None
-    CollectionProduct.objects.bulk_update(rows, ["position", "score", "score_details"], batch_size=500)
+        rows.append((product_id, pos, s.score if s else None, s.points if s else None))
+    bulk.bulk_set_rows(
+        CollectionProduct,
+        ["position", "score", "score_details"],
+        rows,
+        key="product",
+        where={"collection": collection.pk},
+        changed_only=True,
+    )
 
 
 # ---- products -------------------------------------------------------------------------------

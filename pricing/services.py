@@ -155,26 +155,15 @@ def _observations_insert(tenant: Tenant, rows: list[tuple]) -> set[tuple[int, da
     """Insert ``OBSERVATION_FIELDS`` rows not recorded yet; returns (competitor id, observed_at) of those inserted."""
     if not rows:
         return set()
-    if is_postgresql():
-        return set(
-            insert_new(
-                Observation,
-                OBSERVATION_FIELDS,
-                rows,
-                unique=["competitor_id", "observed_at"],
-                returning=["competitor_id", "observed_at"],
-            )
+    return set(
+        insert_new(
+            Observation,
+            OBSERVATION_FIELDS,
+            rows,
+            unique=["competitor_id", "observed_at"],
+            returning=["competitor_id", "observed_at"],
         )
-    existing = set(
-        Observation.objects.for_tenant(tenant)
-        .filter(competitor_id__in={r[1] for r in rows}, observed_at__in={r[5] for r in rows})
-        .values_list("competitor_id", "observed_at")
     )
-    new = [r for r in rows if (r[1], r[5]) not in existing]
-    Observation.objects.bulk_create(
-        [Observation(**dict(zip(OBSERVATION_FIELDS, r, strict=True))) for r in new], ignore_conflicts=True
-    )
-    return {(r[1], r[5]) for r in new}
 
 
 @transaction.atomic
