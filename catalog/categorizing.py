@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ ANCESTOR_WEIGHT = 0.3  # share of a leaf's meaning score taken from its ancestor
 CHAR_WEIGHT = 0.3  # spelling against meaning
 HINT_WEIGHT = 0.6  # the product_type hint against the title, when the product has one
 DESCRIPTION_WEIGHT = 0.4  # the description's embedding against the title's
+# A brand on more than this share of the products ranked together is the shop's own name, not a word about the
+# product's kind: it is left out of their meaning text (a single-brand shop's name, embedded into every title,
+# pulled them all toward whichever category it resembles: "My Lubie" toward "Lubrifiant").
+SHARED_BRAND_SHARE = 0.5
 TEMPERATURE = 20.0  # cosine differences to probabilities: 0.05 apart is e times as likely
 SMOOTH_NEIGHBOURS = 20  # products whose scores a product's scores are averaged with
 CENTROID_WEIGHT = 1.0  # similarity to the centroid of the products leaning to a leaf
@@ -177,8 +182,13 @@ class CharTfidf:
 
 
 def _product_vectors(embed: Embed, products: Sequence[ProductText]) -> tuple[np.ndarray, np.ndarray]:
-    """(text vectors, hint vectors): title+brand blended with the description; the hint alone (zero when none)."""
-    titles = embed([f"{p.title} {p.brand}".strip() for p in products])
+    """(text vectors, hint vectors): title+brand blended with the description; the hint alone (zero when none).
+
+    A brand shared by most of the products (``SHARED_BRAND_SHARE``, and at least two) is left out of the text.
+    """
+    brands = Counter(clean_text(p.brand) for p in products if p.brand.strip())
+    shared = {b for b, c in brands.items() if c >= 2 and c > SHARED_BRAND_SHARE * len(products)}
+    titles = embed([f"{p.title} {'' if clean_text(p.brand) in shared else p.brand}".strip() for p in products])
     described = [i for i, p in enumerate(products) if p.description.strip()]
     if described:
         desc = embed([clean_text(products[i].description, 300) for i in described])

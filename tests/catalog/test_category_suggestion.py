@@ -192,6 +192,26 @@ def test_spelling_decides_when_the_word_model_sees_no_difference():
     assert scores[0, 1] - scores[0, 0] > 0.5 * (1 - categorizing.CHAR_WEIGHT)  # not damped to CHAR_WEIGHT's share
 
 
+def test_a_brand_most_products_share_is_left_out_of_their_meaning_text():
+    """A single-brand shop's name says nothing of a product's kind: it is not embedded with the titles; a brand
+    that only some products carry still is."""
+    seen: list[str] = []
+
+    def embed(texts):
+        seen.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    shop = [categorizing.ProductText(t, "My Lubie") for t in ("Le jeu", "Menottes en soie", "Baume intime")]
+    categorizing._product_vectors(embed, [*shop, categorizing.ProductText("Bougie", "Osmose")])
+    assert seen[:4] == ["Le jeu", "Menottes en soie", "Baume intime", "Bougie Osmose"]
+    seen.clear()
+    categorizing._product_vectors(embed, [shop[0], categorizing.ProductText("Bougie", "Osmose")])
+    assert seen[:2] == ["Le jeu My Lubie", "Bougie Osmose"]  # one of two: not most of them
+    seen.clear()
+    categorizing._product_vectors(embed, shop[:1])
+    assert seen == ["Le jeu My Lubie"]  # a product alone says nothing of what the shop shares
+
+
 def test_the_calibration_is_recomputed_only_when_the_labels_change(tenant_a, taxonomy, monkeypatch):
     calls = []
     real = categorizing.reliability
