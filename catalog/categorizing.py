@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ ANCESTOR_WEIGHT = 0.3  # share of a leaf's meaning score taken from its ancestor
 CHAR_WEIGHT = 0.3  # spelling against meaning
 HINT_WEIGHT = 0.6  # the product_type hint against the title, when the product has one
 DESCRIPTION_WEIGHT = 0.4  # the description's embedding against the title's
+# A brand on more than this share of the products ranked together is the shop's own name, not a word about the
+# product's kind: it is left out of their texts (a single-brand shop's name, in every title and description,
+# pulled them all toward whichever category it resembles: "My Lubie" toward "Lubrifiant").
+SHARED_BRAND_SHARE = 0.5
 TEMPERATURE = 20.0  # cosine differences to probabilities: 0.05 apart is e times as likely
 SMOOTH_NEIGHBOURS = 20  # products whose scores a product's scores are averaged with
 CENTROID_WEIGHT = 1.0  # similarity to the centroid of the products leaning to a leaf
@@ -191,6 +196,32 @@ def _product_vectors(embed: Embed, products: Sequence[ProductText]) -> tuple[np.
     return normalise_rows(titles), hints
 
 
+def without_shared_brand(products: Sequence[ProductText]) -> list[ProductText]:
+    """The products with a brand that most of them carry (``SHARED_BRAND_SHARE``, and at least two) taken out:
+    the brand field cleared where it is that brand, and its words removed from every title and description (whole
+    words: "United By Blue" in another brand's description too)."""
+    counts = Counter(clean_text(p.brand) for p in products if p.brand.strip())
+    shared = [b for b, c in counts.items() if c >= 2 and c > SHARED_BRAND_SHARE * len(products)]
+    if not shared:
+        return list(products)
+    pattern = re.compile(
+        r"\b(?:" + "|".join(re.escape(b) for b in sorted(shared, key=len, reverse=True)) + r")\b", re.I
+    )
+
+    def strip(text: str) -> str:
+        return " ".join(pattern.sub(" ", text).split())
+
+    return [
+        ProductText(
+            title=strip(p.title),
+            brand="" if clean_text(p.brand) in shared else p.brand,
+            description=strip(p.description),
+            hint=p.hint,
+        )
+        for p in products
+    ]
+
+
 class Categorizer:
     """Ranks the leaves of one category tree for products, optionally learning from labelled products."""
 
@@ -219,7 +250,7 @@ class Categorizer:
 
     def product_vectors(self, products: Sequence[ProductText]) -> np.ndarray:
         """What labelled and queried products are compared by: the text vectors with the hint blended in."""
-        text, hint = _product_vectors(self.embed, products)
+        text, hint = _product_vectors(self.embed, without_shared_brand(products))
         has_hint = np.linalg.norm(hint, axis=1) > 0
         text[has_hint] = (1 - HINT_WEIGHT) * text[has_hint] + HINT_WEIGHT * hint[has_hint]
         return normalise_rows(text)

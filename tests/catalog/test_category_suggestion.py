@@ -192,6 +192,37 @@ def test_spelling_decides_when_the_word_model_sees_no_difference():
     assert scores[0, 1] - scores[0, 0] > 0.5 * (1 - categorizing.CHAR_WEIGHT)  # not damped to CHAR_WEIGHT's share
 
 
+def test_a_brand_most_products_share_is_left_out_of_their_meaning_text():
+    """A single-brand shop's name says nothing of a product's kind: it is taken out of the texts embedded (brand,
+    title and description words); a brand that only some products carry stays."""
+    seen: list[str] = []
+
+    def embed(texts):
+        seen.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    text = categorizing.ProductText
+    shop = [
+        text("Le jeu My Lubie", "My Lubie", "Le jeu de cartes de my lubie"),
+        text("Menottes en soie", "My Lubie"),
+        text("Baume intime", "My Lubie"),
+        text("Bougie", "Osmose", "Une bougie, pas de My Lubie"),
+    ]
+    kept = categorizing.without_shared_brand(shop)
+    assert [(p.title, p.brand, p.description) for p in kept] == [
+        ("Le jeu", "", "Le jeu de cartes de"),
+        ("Menottes en soie", "", ""),
+        ("Baume intime", "", ""),
+        ("Bougie", "Osmose", "Une bougie, pas de"),
+    ]
+    nodes = [categorizing.Node("Jeu de cartes"), categorizing.Node("Lubrifiant")]
+    categorizing.Categorizer(nodes, embed).product_vectors(shop)
+    assert "Le jeu" in seen and "Bougie Osmose" in seen and not any("lubie" in t.lower() for t in seen)
+    # one of two products: not most of them; a product alone says nothing of what the shop shares
+    assert categorizing.without_shared_brand([shop[0], shop[3]]) == [shop[0], shop[3]]
+    assert categorizing.without_shared_brand(shop[:1]) == shop[:1]
+
+
 def test_the_calibration_is_recomputed_only_when_the_labels_change(tenant_a, taxonomy, monkeypatch):
     calls = []
     real = categorizing.reliability
