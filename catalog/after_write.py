@@ -2,7 +2,7 @@
 webhooks).
 
 A writer announces what it changed, inside its transaction; this module queues the consequences. Tasks go
-through the task outbox and are published once the write commits (config.celery.enqueue), so a rolled-back
+through the task outbox and are published once the write commits (core.outbox.enqueue), so a rolled-back
 write announces nothing:
 
 * embedding: products created or whose embedded text changed are (re-)embedded by a worker
