@@ -342,12 +342,16 @@ def product_update(
     gtins: list[Code] | None = None,
     make_canonical: bool = False,
     canonical_ref: int | None = None,
-) -> Product:
+) -> tuple[Product, bool]:
     """Change only the given fields of a product (Sortillus PATCH /products/:id).
 
     ``fields`` holds plain attributes (name, description, image, brand,
     suggested_category_name, active); the category and canonical product are
     given as references and looked up inside the tenant (422 when missing).
+
+    Returns the product as written (the row read under lock, with its category loaded when one was
+    assigned) and whether the write changed more than that row: its GTINs or duplicate clusters, which
+    whoever shows the product must read again.
     """
     errors: dict[str, list[str]] = {}
     category = None
@@ -402,7 +406,7 @@ def product_update(
         _after_text_change(tenant, product, suggest=True, touched=touched)
     else:
         transaction.on_commit(lambda: index.products_changed(tenant, touched))
-    return product
+    return product, touched is None
 
 
 @transaction.atomic
