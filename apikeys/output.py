@@ -1,0 +1,85 @@
+"""Output serializers declared once: the declared fields are both the OpenAPI schema and the renderer.
+
+Lists render hundreds of rows, and DRF's generic field walk (``get_attribute`` through ``source_attrs``,
+``SkipField`` checks, each field's ``to_representation``) was most of a list's response time
+(docs/benchmarks.md). So an ``OutputSerializer`` renders from its declaration compiled once per class into
+``(key, getter)`` pairs: a field's value is ``value_of`` (a function of the instance, already in its wire
+form) when the declaration gives one, the attribute its ``source`` names otherwise (ints, strings,
+booleans), and a nested ``OutputSerializer`` (``many`` or not) renders through its own compiled pairs.
+The keys are the declared fields in declaration order (``Meta.fields`` for a ModelSerializer), so the
+body and the schema cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar
+
+from rest_framework import serializers
+
+F = TypeVar("F", bound=serializers.Field)
+Getter = Callable[[Any], Any]
+
+
+def computed(field: F, value_of: Getter) -> F:
+    """``field`` (its type, nullability and help text are the schema) whose value is ``value_of(instance)``."""
+    field.value_of = value_of
+    return field
+
+
+def _items(value: Any) -> Any:
+    return value.all() if hasattr(value, "all") else value
+
+
+def _getter(name: str, field: serializers.Field | None) -> Getter:
+    if field is None:  # a ModelSerializer's Meta.fields entry without a declaration: the model attribute
+        return attrgetter(name)
+    value_of = getattr(field, "value_of", None)
+    if value_of is not None:
+        return value_of
+    source = attrgetter(field.source or name) if field.source != "*" else (lambda obj: obj)
+    if isinstance(field, serializers.ListSerializer):
+        child = render_function(type(field.child))
+        return lambda obj: [child(item) for item in _items(source(obj))]
+    if isinstance(field, OutputSerializer):
+        nested = render_function(type(field))
+
+        def one(obj: Any) -> Any:
+            value = source(obj)
+            return None if value is None else nested(value)
+
+        return one
+    return source
+
+
+_compiled: dict[type, Callable[[Any], dict]] = {}
+
+
+def render_function(cls: type[serializers.Serializer]) -> Callable[[Any], dict]:
+    """The compiled renderer of an output serializer class: instance -> body dict."""
+    render = _compiled.get(cls)
+    if render is None:
+        declared = cls._declared_fields
+        meta = getattr(cls, "Meta", None)
+        names = list(getattr(meta, "fields", None) or declared) if meta is not None else list(declared)
+        pairs = tuple((name, _getter(name, declared.get(name))) for name in names)
+
+        def render(instance: Any) -> dict:
+            return {key: get(instance) for key, get in pairs}
+
+        _compiled[cls] = render
+    return render
+
+
+# (no docstrings on these bases: drf-spectacular would show them as every subclass's description)
+class OutputSerializer(serializers.Serializer):
+    # an answer's serializer: declared once for the schema and the body (see the module docstring)
+
+    def to_representation(self, instance: Any) -> dict:
+        return render_function(type(self))(instance)
+
+
+class ModelOutputSerializer(OutputSerializer, serializers.ModelSerializer):
+    # an OutputSerializer whose schema types come from the model (Meta.fields, in that order)
+    pass
