@@ -264,18 +264,24 @@ def product_detail(*, tenant: Tenant, product_id: int) -> Product:
     return product
 
 
-def product_setting(product: Product) -> ProductSetting | None:
+def _reverse_one(descriptor, instance, missing: type[Exception]):
+    """A reverse one-to-one value or None: from the cache that select_related or the detail reads filled
+    (no exception raised for a missing row: bodies render several fields of it per product), else read."""
+    related = descriptor.related
+    if related.is_cached(instance):
+        return related.get_cached_value(instance)
     try:
-        return product.merchandising
-    except ProductSetting.DoesNotExist:
+        return getattr(instance, related.get_accessor_name())
+    except missing:
         return None
+
+
+def product_setting(product: Product) -> ProductSetting | None:
+    return _reverse_one(Product.merchandising, product, ProductSetting.DoesNotExist)
 
 
 def option_rule(option: ProductOption) -> OptionSortRule | None:
-    try:
-        return option.sort_rule
-    except OptionSortRule.DoesNotExist:
-        return None
+    return _reverse_one(ProductOption.sort_rule, option, OptionSortRule.DoesNotExist)
 
 
 # ---- facts for the engines ------------------------------------------------------------------

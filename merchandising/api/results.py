@@ -41,9 +41,16 @@ def _or_none(attribute: str):
 def _one(serializer: type[OutputSerializer], get):
     """A nested object: ``serializer``'s body of ``get(instance)``, or None."""
 
+    render = None
+
     def value(obj):
+        nonlocal render
         inner = get(obj)
-        return None if inner is None else render_function(serializer)(inner)
+        if inner is None:
+            return None
+        if render is None:  # resolved on first use: the serializer class may be declared below
+            render = render_function(serializer)
+        return render(inner)
 
     return value
 
