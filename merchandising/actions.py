@@ -73,6 +73,8 @@ def writeback_out(wb: StoreWriteback | None) -> dict[str, Any] | None:
 recipe_out = render_function(shapes.RecipeOut)
 product_out = render_function(shapes.ProductOut)
 product_detail_out = render_function(shapes.ProductDetailOut)
+collection_product_out = render_function(shapes.CollectionProductOut)
+queued_option_out = render_function(shapes.QueuedOptionOut)
 
 
 # ---- handlers ---------------------------------------------------------------------------------
@@ -104,17 +106,7 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
     else:
         note = f"Products {p['offset'] + 1}-{shown_to} of {total}; there are no more."
     data["products_note"] = note
-    data["products"] = [
-        {
-            "product_id": m.product.external_id,
-            "title": m.product.name,
-            "position": m.position,
-            "score": m.score,
-            "score_details": m.score_details,
-            "boost": getattr(selectors.product_setting(m.product), "boost", 0),
-        }
-        for m in members
-    ]
+    data["products"] = [collection_product_out(m) for m in members]
     return data
 
 
@@ -257,9 +249,7 @@ def sort_product(tenant: Tenant, p: dict) -> dict:
     return {
         "product_id": product.external_id,
         "status": "queued",
-        "options": [
-            {"option_id": r.option.external_id, "name": r.option.name, "sort_type": r.sort_type} for r in rules
-        ],
+        "options": [queued_option_out(rule) for rule in rules],
     }
 
 

@@ -90,13 +90,15 @@ class CollectionOut(OutputSerializer):
     sort_error = computed(_n(S.CharField()), _or_none("sort_error"))
 
 
-class CollectionProductOut(S.Serializer):
-    product_id = S.IntegerField()
-    title = S.CharField()
+class CollectionProductOut(OutputSerializer):
+    # a collection's product: its membership row, the product joined
+
+    product_id = S.IntegerField(source="product.external_id")
+    title = S.CharField(source="product.name")
     position = S.IntegerField()
     score = _n(S.FloatField())
     score_details = _n(S.JSONField())
-    boost = S.IntegerField()
+    boost = computed(S.IntegerField(), lambda m: getattr(selectors.product_setting(m.product), "boost", 0))
 
 
 class StoreWritebackOut(OutputSerializer):
@@ -286,9 +288,11 @@ class ProductDisabledOut(S.Serializer):
     enabled = S.BooleanField()
 
 
-class QueuedOptionOut(S.Serializer):
-    option_id = _n(S.IntegerField())
-    name = S.CharField()
+class QueuedOptionOut(OutputSerializer):
+    # an option's sort rule, queued
+
+    option_id = _n(S.IntegerField(source="option.external_id"))
+    name = S.CharField(source="option.name")
     sort_type = S.CharField()
 
 
