@@ -74,8 +74,11 @@ def digest_from_header(header: str | None) -> str:
     return tokens.digest(plaintext)
 
 
-def key_for_digest(digest: str, *, fresh: bool = False, generation: str | None = None) -> tuple[ApiKey, str | None]:
-    """The active key of this hash and the cache generation it is known at (None: not cached).
+def key_for_digest(
+    digest: str, *, fresh: bool = False, generation: str | None = None
+) -> tuple[ApiKey, str | None, bool]:
+    """The active key of this hash, the cache generation it is known at (None: not cached) and whether it
+    came from the process cache (False: just read from the database).
 
     A cached key costs nothing here (unless ``fresh``); otherwise one indexed query (by hash,
     tenant joined), and the key is cached under ``generation``, which must have been read from
@@ -85,7 +88,7 @@ def key_for_digest(digest: str, *, fresh: bool = False, generation: str | None =
     if entry is not None:
         try:
             _check_active(entry.key)
-            return entry.key, entry.generation
+            return entry.key, entry.generation, True
         except AuthenticationFailed:
             pass  # a refusal is never taken from the cache: the key may have changed since (e.g. a new expiry)
     if generation is None or entry is not None:
@@ -96,7 +99,7 @@ def key_for_digest(digest: str, *, fresh: bool = False, generation: str | None =
     if generation is not None:
         keycache.cache.put(digest, key, generation)
     _check_active(key)
-    return key, generation
+    return key, generation, False
 
 
 def _check_active(key: ApiKey) -> None:
@@ -129,10 +132,14 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request, *, fresh: bool = False, generation: str | None = None):
         """The key, from the process cache when it has it. ``request.key_generation`` is the cache
         generation the key is known at, for the rate-limit call to check (apikeys.views); when that
-        is stale the view calls this again with ``fresh`` and the generation Redis holds now."""
+        is stale the view calls this again with ``fresh`` and the generation Redis holds now.
+        ``request.key_cached`` says whether the key came from the cache (a refusal is then checked
+        against the database before it is answered; a key just read from it is not read again)."""
         try:
             request.key_digest = digest_from_header(request.META.get("HTTP_AUTHORIZATION"))
-            key, request.key_generation = key_for_digest(request.key_digest, fresh=fresh, generation=generation)
+            key, request.key_generation, request.key_cached = key_for_digest(
+                request.key_digest, fresh=fresh, generation=generation
+            )
         except AuthenticationFailed:
             count_failure(client_ip(request.META))
             raise

@@ -79,16 +79,30 @@ class SurfaceAPIView(APIView):
         return self.request.api_key.tenant
 
     def initial(self, request: Request, *args, **kwargs) -> None:
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
-        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
-        key: ApiKey = request.auth  # runs ApiKeyAuthentication; raises AuthenticationFailed
+        # DRF's: negotiation, versioning, then perform_authentication, check_permissions, check_throttles
+        super().initial(request, *args, **kwargs)
+        # last: a refused request claims no Idempotency-Key (it may be sent again once allowed)
+        request.idempotency_claim = idempotency.begin(
+            key=request.api_key,
+            method=request.method,
+            path=request.get_full_path(),
+            header=request.headers.get(idempotency.HEADER),
+            body=request._request.body if request.method in idempotency.MUTATING else b"",
+        )
+
+    def perform_authentication(self, request: Request) -> None:
+        request.auth  # noqa: B018 (runs ApiKeyAuthentication once; raises AuthenticationFailed)
         request.client_ip = client_ip(request.META)
+
+    def check_permissions(self, request: Request) -> None:
+        """Access (key kind, IP allowlist, plan), then the rate limit, then the permission the method needs:
+        the rate limit is counted before the permission so refused permission probes are limited too."""
+        key: ApiKey = request.auth
         try:
             try:
                 self.check_access(request, key)
             except AccessRefused:
-                if getattr(request, "key_generation", None) is None:
+                if not getattr(request, "key_cached", False):
                     raise
                 # a refusal is never taken from the key cache: the allowlist or plan may have changed since
                 key = self.reauthenticate(request, keycache.generation())
@@ -99,14 +113,6 @@ class SurfaceAPIView(APIView):
             count_failure(request.client_ip)
             raise
         self.require_permission(request, self.permission_for(request))
-        # last: a refused request claims no Idempotency-Key (it may be sent again once allowed)
-        request.idempotency_claim = idempotency.begin(
-            key=request.api_key,
-            method=request.method,
-            path=request.get_full_path(),
-            header=request.headers.get(idempotency.HEADER),
-            body=request._request.body if request.method in idempotency.MUTATING else b"",
-        )
 
     def check_access(self, request: Request, key: ApiKey) -> None:
         request.api_key = key
@@ -133,9 +139,9 @@ class SurfaceAPIView(APIView):
         generation = getattr(request, "key_generation", None)
         limits = rate_limits_for(self.surface, key)
         decision = limiter.hit(limits, generation=generation)
-        if decision.stale or (generation is not None and decision.generation is None):
-            # The key came from the process cache and is not known to be current (it changed, or Redis
-            # cannot say): authenticate again from the database, as an uncached request would.
+        if decision.stale or (getattr(request, "key_cached", False) and decision.generation is None):
+            # The key is not known to be current (its generation moved, or it came from the process cache and
+            # Redis cannot say now): authenticate again from the database, as an uncached request would.
             key = self.reauthenticate(request, decision.generation)
             limits = rate_limits_for(self.surface, key)
             if decision.stale:  # nothing was counted; a fresh key needs no generation check

@@ -126,6 +126,25 @@ def _detail(tenant: Tenant, *, key: str, value: int) -> Product:
     return product
 
 
+def product_as_written(*, tenant: Tenant, before: Product, written: Product, related_changed: bool) -> Product:
+    """The product as its detail (``product_get``) shows it after a write of its own row, from what was read
+    before the write (``before``, a ``product_get``) and the row the write returned: the related rows a
+    row write leaves alone (recommendations, GTINs, category, duplicate cluster) are taken from ``before``.
+    Read again only when the write changed those too (``related_changed``) or the row moved under them
+    between the two reads (another writer changed its category or cluster)."""
+    if related_changed or written.cluster_id != before.cluster_id:
+        return _detail(tenant, key="id", value=written.pk)
+    if written.category_id is not None and not Product.category.is_cached(written):
+        if written.category_id != before.category_id:
+            return _detail(tenant, key="id", value=written.pk)
+        written.category = before.category
+    if written.cluster_id is not None:
+        written.cluster = before.cluster
+    written.recommendation_list = before.recommendation_list
+    written.gtin_list = before.gtin_list
+    return written
+
+
 def product_gtin_details(*, product: Product) -> list[dict]:
     """The product's GTINs as sent, whether each is a valid GS1 code, its 14-digit form, and for a pack
     (GTIN-14, indicator 1-8) the base item's GTIN and the shop's products carrying it (linked, not merged).

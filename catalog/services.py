@@ -331,12 +331,16 @@ def product_update(
     gtins: list[Code] | None = None,
     make_canonical: bool = False,
     canonical_ref: int | None = None,
-) -> Product:
+) -> tuple[Product, bool]:
     """Change only the given fields of a product (Sortillus PATCH /products/:id).
 
     ``fields`` holds plain attributes (name, description, image, brand,
     suggested_category_name, active); the category and canonical product are
     given as references and looked up inside the tenant (422 when missing).
+
+    Returns the product as written (the row read under lock, with its category loaded when one was
+    assigned) and whether the write changed more than that row: its GTINs or duplicate clusters, which
+    whoever shows the product must read again.
     """
     errors: dict[str, list[str]] = {}
     category = None
@@ -393,7 +397,7 @@ def product_update(
         changed=[product.pk],
         clusters_moved=clusters_moved,
     )
-    return product
+    return product, clusters_moved
 
 
 @transaction.atomic

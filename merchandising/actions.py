@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
 
+from apikeys.output import render_function
 from apikeys.permissions import Permission
 from catalog.models import Product
-from merchandising import selectors, services, store_writeback
+from merchandising import selectors, services
+from merchandising.api import results as shapes
 from merchandising.api import serializers as s
-from merchandising.models import Collection, OptionSortRule, Recipe, SortRun, StoreWriteback
+from merchandising.models import Collection, SortRun, StoreWriteback
 from tenants.models import Tenant
 
 Handler = Callable[[Tenant, dict], Any]
@@ -52,118 +53,28 @@ class Action:
         return {"action": self.name, **self.example}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-# ---- output shapes ----------------------------------------------------------------------------
+# ---- output shapes: rendered from their declarations in merchandising.api.results ------------------------
 
 
 def collection_out(c: Collection, product_count: int | None = None) -> dict[str, Any]:
-    recipe = c.recipe if c.recipe_id else None
-    if product_count is None:
-        product_count = getattr(c, "product_count", None)
-    if product_count is None:
-        product_count = c.memberships.count()
-    return {
-        "id": c.external_id,
-        "title": c.title,
-        "handle": c.handle,
-        "enabled": c.enabled,
-        "metrics_id": c.recipe_id,
-        "recipe": {"id": recipe.pk, "name": recipe.name} if recipe else None,
-        "revert_sorting": c.revert_sorting or None,
-        "product_count": product_count,
-        "last_sorted_at": _iso(c.last_sorted_at),
-        "sort_status": c.sort_state,
-        "sort_error": c.sort_error or None,
-    }
+    if product_count is not None:
+        c.product_count = product_count
+    return render_function(shapes.CollectionOut)(c)
 
 
 def sort_run_out(run: SortRun | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    return {
-        "kind": run.kind,
-        "method": run.method,
-        "recipe_id": run.recipe_id,
-        "sorted_at": _iso(run.started_at),
-        "product_count": run.product_count,
-        "moves": run.moves,
-        "moved_product_ids": run.moved_products,
-    }
+    return None if run is None else render_function(shapes.SortRunOut)(run)
 
 
-def recipe_out(r: Recipe) -> dict[str, Any]:
-    ids = sorted(c.external_id for c in r.collections.all())
-    return {
-        "id": r.pk,
-        "name": r.name,
-        "days": r.days,
-        "weights": r.weights,
-        "collection_count": len(ids),
-        "collection_ids": ids,
-    }
+def writeback_out(wb: StoreWriteback | None) -> dict[str, Any] | None:
+    return None if wb is None else render_function(shapes.StoreWritebackOut)(wb)
 
 
-def rule_out(rule: OptionSortRule | None) -> dict[str, Any] | None:
-    if rule is None:
-        return None
-    return {
-        "sort_type": rule.sort_type,
-        "sold_out": rule.sold_out,
-        "direction": rule.direction,
-        "days": rule.days,
-        "csv_pattern": rule.csv_pattern or None,
-        "common_size": rule.common_size or None,
-        "last_sorted_at": _iso(rule.last_sorted_at),
-        "last_sort_method": rule.last_sort_method or None,
-    }
-
-
-def product_out(p: Product) -> dict[str, Any]:
-    setting = selectors.product_setting(p)
-    return {
-        "product_id": p.external_id,
-        "title": p.name,
-        "status": p.status,
-        "boost": setting.boost if setting else 0,
-        "enabled": setting.option_sorting_enabled if setting else False,
-        "sort_status": setting.option_sort_state if setting else "idle",
-        "options_sorted_at": _iso(setting.options_sorted_at) if setting else None,
-        "options": [
-            {
-                "option_id": o.external_id,
-                "name": o.name,
-                "position": o.position,
-                "values": o.values,
-                "sorting": rule_out(selectors.option_rule(o)),
-            }
-            for o in p.options.all()
-        ],
-    }
-
-
-def product_detail_out(p: Product) -> dict[str, Any]:
-    data = product_out(p)
-    setting = selectors.product_setting(p)
-    data["sort_error"] = (setting.option_sort_error or None) if setting else None
-    data["variants"] = [
-        {
-            "variant_id": v.external_id,
-            "title": v.title,
-            "option1": v.option1 or None,
-            "option2": v.option2 or None,
-            "option3": v.option3 or None,
-            "price": str(v.price),
-            "compare_at_price": None if v.compare_at_price is None else str(v.compare_at_price),
-            "cost": None if v.cost is None else str(v.cost),
-            "inventory_quantity": v.inventory_quantity,
-            "sellable": v.sellable,
-        }
-        for v in p.variants.all()
-    ]
-    return data
+recipe_out = render_function(shapes.RecipeOut)
+product_out = render_function(shapes.ProductOut)
+product_detail_out = render_function(shapes.ProductDetailOut)
+collection_product_out = render_function(shapes.CollectionProductOut)
+queued_option_out = render_function(shapes.QueuedOptionOut)
 
 
 # ---- handlers ---------------------------------------------------------------------------------
@@ -182,7 +93,7 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
     data["last_sort"] = sort_run_out(last)
     data["last_sort_explanation"] = (last.message or None) if last else None
     # platform extension: the latest writeback of an order to the store (null when none was made)
-    data["store_writeback"] = store_writeback.writeback_out(c.store_writebacks.order_by("-created_at", "-id").first())
+    data["store_writeback"] = writeback_out(c.store_writebacks.order_by("-created_at", "-id").first())
     data["offset"], data["limit"] = p["offset"], p["limit"]
     # The products come in pages; the response itself says whether and how to get the rest.
     shown_to = p["offset"] + len(members)
@@ -195,17 +106,7 @@ def get_collection(tenant: Tenant, p: dict) -> dict:
     else:
         note = f"Products {p['offset'] + 1}-{shown_to} of {total}; there are no more."
     data["products_note"] = note
-    data["products"] = [
-        {
-            "product_id": m.product.external_id,
-            "title": m.product.name,
-            "position": m.position,
-            "score": m.score,
-            "score_details": m.score_details,
-            "boost": getattr(selectors.product_setting(m.product), "boost", 0),
-        }
-        for m in members
-    ]
+    data["products"] = [collection_product_out(m) for m in members]
     return data
 
 
@@ -294,7 +195,7 @@ def sort_collection(tenant: Tenant, p: dict) -> dict:
             "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
             "queued_at": None,
             "plan_id": p["plan_id"],
-            "sorted_at": _iso(run.started_at),
+            "sorted_at": shapes.iso(run.started_at),
             "product_count": run.product_count,
             "moves": run.moves,
             "moved_product_ids": run.moved_products,
@@ -304,7 +205,7 @@ def sort_collection(tenant: Tenant, p: dict) -> dict:
         "collection_id": c.external_id,
         "status": "queued",
         "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
-        "queued_at": _iso(c.sort_requested_at),
+        "queued_at": shapes.iso(c.sort_requested_at),
     }
 
 
@@ -324,11 +225,9 @@ def list_products(tenant: Tenant, p: dict) -> list[dict]:
 
 def get_product(tenant: Tenant, p: dict) -> dict:
     product = selectors.product_detail(tenant=tenant, **p)  # one statement (with the latest writeback's id)
-    data = product_detail_out(product)
     # platform extension: the latest writeback of the option order to the store (null when none was made)
-    latest = StoreWriteback.objects.get(pk=product.writeback_id) if product.writeback_id else None
-    data["store_writeback"] = store_writeback.writeback_out(latest)
-    return data
+    product.latest_writeback = StoreWriteback.objects.get(pk=product.writeback_id) if product.writeback_id else None
+    return product_detail_out(product)
 
 
 def set_product_boost(tenant: Tenant, p: dict) -> dict:
@@ -337,8 +236,7 @@ def set_product_boost(tenant: Tenant, p: dict) -> dict:
 
 
 def enable_product(tenant: Tenant, p: dict) -> dict:
-    services.product_enable(tenant=tenant, **p)
-    return product_out(selectors.product_get(tenant=tenant, product_id=p["product_id"]))
+    return product_out(services.product_enable(tenant=tenant, **p))  # as written: nothing is read again
 
 
 def disable_product(tenant: Tenant, p: dict) -> dict:
@@ -351,9 +249,7 @@ def sort_product(tenant: Tenant, p: dict) -> dict:
     return {
         "product_id": product.external_id,
         "status": "queued",
-        "options": [
-            {"option_id": r.option.external_id, "name": r.option.name, "sort_type": r.sort_type} for r in rules
-        ],
+        "options": [queued_option_out(rule) for rule in rules],
     }
 
 

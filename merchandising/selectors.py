@@ -126,32 +126,20 @@ def collection_products(*, collection: Collection, offset: int = 0, limit: int =
 # ---- products -------------------------------------------------------------------------------
 
 
+# A product's options as list_products and get_product show them: by position, each with its sort rule.
+OPTIONS_WITH_RULES = Prefetch(
+    "options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")
+)
+
+
 def product_list(*, tenant: Tenant, since_id: int = 0, limit: int = 50) -> list[Product]:
     return list(
         Product.objects.for_tenant(tenant)
         .filter(external_id__gt=since_id)
         .select_related("merchandising")
-        .prefetch_related(
-            Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position"))
-        )
+        .prefetch_related(OPTIONS_WITH_RULES)
         .order_by("external_id")[:limit]
     )
-
-
-def product_get(*, tenant: Tenant, product_id: int) -> Product:
-    try:
-        # get(), not first(): a unique key needs no ORDER BY, whose compilation costs as much as the query
-        return (
-            Product.objects.for_tenant(tenant)
-            .select_related("merchandising")
-            .prefetch_related(
-                Prefetch("options", queryset=ProductOption.objects.select_related("sort_rule").order_by("position")),
-                "variants",
-            )
-            .get(external_id=product_id)
-        )
-    except Product.DoesNotExist:
-        raise NotFound(f"Product {product_id} not found") from None
 
 
 # The Dynasort get_product body (actions.product_detail_out) in one statement: the product, its setting by join,
@@ -276,18 +264,24 @@ def product_detail(*, tenant: Tenant, product_id: int) -> Product:
     return product
 
 
-def product_setting(product: Product) -> ProductSetting | None:
+def _reverse_one(descriptor, instance, missing: type[Exception]):
+    """A reverse one-to-one value or None: from the cache that select_related or the detail reads filled
+    (no exception raised for a missing row: bodies render several fields of it per product), else read."""
+    related = descriptor.related
+    if related.is_cached(instance):
+        return related.get_cached_value(instance)
     try:
-        return product.merchandising
-    except ProductSetting.DoesNotExist:
+        return getattr(instance, related.get_accessor_name())
+    except missing:
         return None
+
+
+def product_setting(product: Product) -> ProductSetting | None:
+    return _reverse_one(Product.merchandising, product, ProductSetting.DoesNotExist)
 
 
 def option_rule(option: ProductOption) -> OptionSortRule | None:
-    try:
-        return option.sort_rule
-    except OptionSortRule.DoesNotExist:
-        return None
+    return _reverse_one(ProductOption.sort_rule, option, OptionSortRule.DoesNotExist)
 
 
 # ---- facts for the engines ------------------------------------------------------------------

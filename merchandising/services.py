@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from apikeys.exceptions import NotFound, ValidationFailed
@@ -574,9 +574,14 @@ def product_boost_set(*, tenant: Tenant, product_id: int, boost: int) -> Product
 
 @transaction.atomic
 def product_enable(*, tenant: Tenant, product_id: int, options: list[dict]) -> Product:
-    """Enable option sorting and upsert the rules of the options given (others keep theirs)."""
+    """Enable option sorting and upsert the rules of the options given (others keep theirs).
+
+    Returns the product as written, ready for ``list_products``'s body with nothing read again: its
+    setting and its options (by position) with their rules are loaded on it.
+    """
     product = _product(tenant, product_id)
-    by_id = {o.external_id: o for o in ProductOption.objects.filter(product=product)}
+    prefetch_related_objects([product], selectors.OPTIONS_WITH_RULES)
+    by_id = {o.external_id: o for o in product.options.all()}
     errors: dict[str, list[str]] = {}
     seen: set[int] = set()
     for index, spec in enumerate(options):
@@ -593,9 +598,10 @@ def product_enable(*, tenant: Tenant, product_id: int, options: list[dict]) -> P
     setting = _setting_for_update(tenant, product)
     setting.option_sorting_enabled = True
     setting.save(update_fields=["option_sorting_enabled", "updated_at"])
+    Product.merchandising.related.set_cached_value(product, setting)
     for spec in options:
         option = by_id[spec["option_id"]]
-        OptionSortRule.objects.update_or_create(
+        rule, _ = OptionSortRule.objects.update_or_create(
             option=option,
             defaults={
                 "tenant": tenant,
@@ -608,6 +614,7 @@ def product_enable(*, tenant: Tenant, product_id: int, options: list[dict]) -> P
                 "common_size": spec.get("common_size") or "",
             },
         )
+        ProductOption.sort_rule.related.set_cached_value(option, rule)
     return product
 
 

@@ -352,23 +352,3 @@ def _send_product_options(wb: StoreWriteback, client: shopify_admin.AdminClient)
     )
     _user_errors(data.get("productOptionsReorder"))
     wb.calls += 1
-
-
-# ---- reading -------------------------------------------------------------------------------------------------
-
-
-def writeback_out(wb: StoreWriteback | None) -> dict[str, Any] | None:
-    """The state of a writeback as the APIs show it (get_collection's ``store_writeback``)."""
-    if wb is None:
-        return None
-    return {
-        "state": wb.state,
-        "sort_order": wb.sort_order or None,
-        "moves": wb.move_count,
-        "moves_done": wb.moves_done,
-        "calls": wb.calls,
-        "job_ids": [j.get("id") for j in wb.job_ids if j.get("id")],
-        "attempts": wb.attempts,
-        "error": wb.error or None,
-        "updated_at": wb.updated_at.isoformat().replace("+00:00", "Z") if wb.updated_at else None,
-    }

@@ -62,9 +62,14 @@ def _enqueue_reprice(tenant_id: int, product_ids: Sequence[int], trigger: str) -
 
 
 def pricing_settings_lock(*, tenant: Tenant, product: Product) -> PricingSettings:
-    """The product's settings row, created on demand and locked for this transaction."""
-    PricingSettings.objects.get_or_create(product=product, defaults={"tenant": tenant})
-    return PricingSettings.objects.for_tenant(tenant).select_for_update().get(product=product)
+    """The product's settings row, created on demand and locked for this transaction (one statement when
+    it exists: the read is the lock)."""
+    row, _ = (
+        PricingSettings.objects.for_tenant(tenant)
+        .select_for_update()
+        .get_or_create(product=product, defaults={"tenant": tenant})
+    )
+    return row
 
 
 @transaction.atomic
@@ -72,7 +77,9 @@ def product_pricing_update(*, tenant: Tenant, product: Product, changes: Mapping
     """Apply a ShopiSync product update (min_price, max_price, cost_price, auto_reprice, active; all optional).
 
     ``cost_price`` becomes every variant's cost (the cost the other surfaces use).
-    Everything or nothing: min above max raises before anything is written.
+    Everything or nothing: min above max raises before anything is written. Returns the settings row as
+    written, and ``product`` (as pricing.selectors reads it) shows what was written, so the answer needs no
+    second read: its settings are that row and, with ``cost_price``, its reference cost is the new cost.
     """
     row = pricing_settings_lock(tenant=tenant, product=product)
     min_price = changes.get("min_price", row.min_price)
@@ -89,10 +96,15 @@ def product_pricing_update(*, tenant: Tenant, product: Product, changes: Mapping
             fields.append(name)
     if fields:
         row.save(update_fields=[*fields, "updated_at"])
+    Product.pricing.related.set_cached_value(product, row)
     if "cost_price" in changes:
-        Variant.objects.for_tenant(tenant).filter(product=product).update(
-            cost=changes["cost_price"], updated_at=timezone.now()
+        updated = (
+            Variant.objects.for_tenant(tenant)
+            .filter(product=product)
+            .update(cost=changes["cost_price"], updated_at=timezone.now())
         )
+        if updated:  # the reference variant is one of them
+            product.reference_cost = changes["cost_price"]
     if row.auto_reprice and row.active:
         _enqueue_reprice(tenant.pk, [product.pk], "settings")
     return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
+from apikeys.output import OutputSerializer, computed
 from catalog.api.fields import ExternalIdField, GtinField, TimestampField, sortillus_time
 
 MAX_GTINS = 50
@@ -152,34 +153,25 @@ class ProductOutputSerializer(serializers.Serializer):
         return product.category.full_external_id if product.category_id else None
 
 
-class ProductListItemOutputSerializer(serializers.Serializer):
+def _category_external_id(product) -> str | None:
+    return product.category.full_external_id if product.category_id else None
+
+
+def _external_canonical_id(product) -> int | None:
+    canonical = _canonical(product)
+    return canonical.external_id if canonical else None
+
+
+class ProductListItemOutputSerializer(OutputSerializer):
+    # a page renders up to 1,000 rows: rendered from this declaration compiled once (apikeys.output), not by
+    # DRF's generic field walk, which was a third of a 50-row page's time (docs/benchmarks.md)
     id = serializers.IntegerField(source="pk")
     external_id = serializers.IntegerField()
     state = serializers.CharField()
-    updated_at = TimestampField()
-    created_at = TimestampField()
-    category_external_id = serializers.SerializerMethodField()
-    external_canonical_id = serializers.SerializerMethodField()
-
-    def get_category_external_id(self, product) -> str | None:
-        return product.category.full_external_id if product.category_id else None
-
-    def get_external_canonical_id(self, product) -> int | None:
-        canonical = _canonical(product)
-        return canonical.external_id if canonical else None
-
-    def to_representation(self, product) -> dict:
-        # written out by hand (same keys, in the declared order): a page renders up to 1,000 rows, and DRF's
-        # generic field walk was a third of a 50-row page's time (docs/benchmarks.md)
-        return {
-            "id": product.pk,
-            "external_id": product.external_id,
-            "state": product.state,
-            "updated_at": sortillus_time(product.updated_at),
-            "created_at": sortillus_time(product.created_at),
-            "category_external_id": self.get_category_external_id(product),
-            "external_canonical_id": self.get_external_canonical_id(product),
-        }
+    updated_at = computed(TimestampField(), lambda p: sortillus_time(p.updated_at))
+    created_at = computed(TimestampField(), lambda p: sortillus_time(p.created_at))
+    category_external_id = computed(serializers.CharField(read_only=True, allow_null=True), _category_external_id)
+    external_canonical_id = computed(serializers.IntegerField(read_only=True, allow_null=True), _external_canonical_id)
 
 
 class ListMetaSerializer(serializers.Serializer):

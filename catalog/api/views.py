@@ -134,18 +134,21 @@ class ProductDetailView(SortillusView):
         responses={200: s.ProductOutputSerializer},
     )
     def patch(self, request, id: int):
-        product = selectors.product_get(tenant=self.tenant, external_id=id)
+        # read once (404 before any validation error, as before); the answer is what the service wrote
+        before = selectors.product_get(tenant=self.tenant, external_id=id)
         data = _validated(s.ProductUpdateInputSerializer, _wrapped(request.data, "product", root_allowed=True))
-        services.product_update(
+        written, related_changed = services.product_update(
             tenant=self.tenant,
-            product=product,
+            product=before,
             fields=s.product_write_kwargs(data),
             category_ref=data.get("category_id"),
             make_canonical=data.get("canonical", False),
             canonical_ref=data.get("external_canonical_product_id"),
             **s.gtin_kwargs(data),
         )
-        product = selectors.product_get(tenant=self.tenant, external_id=id)
+        product = selectors.product_as_written(
+            tenant=self.tenant, before=before, written=written, related_changed=related_changed
+        )
         return Response(s.ProductOutputSerializer(product).data)
 
 

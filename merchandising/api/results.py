@@ -1,13 +1,20 @@
-"""The ``data`` of each Dynasort action's success body, for the OpenAPI document (schema only).
+"""The ``data`` of each Dynasort action's success body: the OpenAPI document and the answers alike.
 
-The shapes mirror the ``*_out`` functions and handlers of ``merchandising/actions.py``; the fuzz and
-SDK tests in tests/contracts validate live answers against them.
+The object shapes (collections, sort runs, recipes, products, options, rules, variants, writebacks) are
+rendered from these declarations (apikeys.output), so what the schema says is what the handlers of
+``merchandising/actions.py`` answer; the fuzz and SDK tests in tests/contracts validate live answers against
+them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+
+from apikeys.output import OutputSerializer, computed, render_function
+from merchandising import selectors
 
 S = serializers
 
@@ -18,54 +25,97 @@ def _n(field: S.Field) -> S.Field:
     return field
 
 
-class RecipeRefOut(S.Serializer):
-    id = S.IntegerField()
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _iso_of(attribute: str):
+    return lambda obj: iso(getattr(obj, attribute))
+
+
+def _or_none(attribute: str):
+    """The attribute, or None when it is empty ("" or 0 stored for "not set")."""
+    return lambda obj: getattr(obj, attribute) or None
+
+
+def _one(serializer: type[OutputSerializer], get):
+    """A nested object: ``serializer``'s body of ``get(instance)``, or None."""
+
+    render = None
+
+    def value(obj):
+        nonlocal render
+        inner = get(obj)
+        if inner is None:
+            return None
+        if render is None:  # resolved on first use: the serializer class may be declared below
+            render = render_function(serializer)
+        return render(inner)
+
+    return value
+
+
+class RecipeRefOut(OutputSerializer):
+    id = S.IntegerField(source="pk")
     name = S.CharField()
 
 
-class SortRunOut(S.Serializer):
+class SortRunOut(OutputSerializer):
     kind = S.CharField()
     method = S.CharField()
     recipe_id = _n(S.IntegerField())
-    sorted_at = _n(S.DateTimeField())
+    sorted_at = computed(_n(S.DateTimeField()), _iso_of("started_at"))
     product_count = S.IntegerField()
     moves = S.IntegerField()
-    moved_product_ids = S.ListField(child=S.IntegerField())
+    moved_product_ids = S.ListField(child=S.IntegerField(), source="moved_products")
 
 
-class CollectionOut(S.Serializer):
-    id = S.IntegerField()
+def _product_count(collection) -> int:
+    # annotated by the list selector or set by the handler; counted otherwise
+    count = getattr(collection, "product_count", None)
+    return collection.memberships.count() if count is None else count
+
+
+class CollectionOut(OutputSerializer):
+    id = S.IntegerField(source="external_id")
     title = S.CharField()
     handle = S.CharField()
     enabled = S.BooleanField()
-    metrics_id = _n(S.IntegerField())
-    recipe = _n(RecipeRefOut())
-    revert_sorting = _n(S.CharField())
-    product_count = S.IntegerField()
-    last_sorted_at = _n(S.DateTimeField())
-    sort_status = S.CharField()
-    sort_error = _n(S.CharField())
+    metrics_id = _n(S.IntegerField(source="recipe_id"))
+    recipe = computed(_n(RecipeRefOut()), _one(RecipeRefOut, lambda c: c.recipe if c.recipe_id else None))
+    revert_sorting = computed(_n(S.CharField()), _or_none("revert_sorting"))
+    product_count = computed(S.IntegerField(), _product_count)
+    last_sorted_at = computed(_n(S.DateTimeField()), _iso_of("last_sorted_at"))
+    sort_status = S.CharField(source="sort_state")
+    sort_error = computed(_n(S.CharField()), _or_none("sort_error"))
 
 
-class CollectionProductOut(S.Serializer):
-    product_id = S.IntegerField()
-    title = S.CharField()
+class CollectionProductOut(OutputSerializer):
+    # a collection's product: its membership row, the product joined
+
+    product_id = S.IntegerField(source="product.external_id")
+    title = S.CharField(source="product.name")
     position = S.IntegerField()
     score = _n(S.FloatField())
     score_details = _n(S.JSONField())
-    boost = S.IntegerField()
+    boost = computed(S.IntegerField(), lambda m: getattr(selectors.product_setting(m.product), "boost", 0))
 
 
-class StoreWritebackOut(S.Serializer):
+class StoreWritebackOut(OutputSerializer):
     state = S.ChoiceField(choices=["pending", "sending", "done", "failed", "skipped", "superseded"])
-    sort_order = _n(S.CharField(help_text="the collection sort order set in the store (MANUAL, BEST_SELLING, ...)"))
-    moves = S.IntegerField(help_text="moves of the fewest-moves plan")
+    sort_order = computed(
+        _n(S.CharField(help_text="the collection sort order set in the store (MANUAL, BEST_SELLING, ...)")),
+        _or_none("sort_order"),
+    )
+    moves = S.IntegerField(help_text="moves of the fewest-moves plan", source="move_count")
     moves_done = S.IntegerField(help_text="moves the store confirmed")
     calls = S.IntegerField(help_text="mutations the store accepted")
-    job_ids = S.ListField(child=S.CharField())
+    job_ids = computed(S.ListField(child=S.CharField()), lambda wb: [j.get("id") for j in wb.job_ids if j.get("id")])
     attempts = S.IntegerField()
-    error = _n(S.CharField(help_text="why it failed (or, while retrying, the last transient error)"))
-    updated_at = _n(S.DateTimeField())
+    error = computed(
+        _n(S.CharField(help_text="why it failed (or, while retrying, the last transient error)")), _or_none("error")
+    )
+    updated_at = computed(_n(S.DateTimeField()), _iso_of("updated_at"))
 
 
 class CollectionDetailOut(CollectionOut):
@@ -148,63 +198,83 @@ class RevertedOut(S.Serializer):
     reverted = _n(SortRunOut())
 
 
-class RecipeOut(S.Serializer):
-    id = S.IntegerField()
+def _collection_ids(recipe) -> list[int]:
+    return sorted(c.external_id for c in recipe.collections.all())
+
+
+class RecipeOut(OutputSerializer):
+    id = S.IntegerField(source="pk")
     name = S.CharField()
     days = S.CharField()
     weights = S.DictField(child=S.FloatField())
-    collection_count = S.IntegerField()
-    collection_ids = S.ListField(child=S.IntegerField())
+    collection_count = computed(S.IntegerField(), lambda r: len(r.collections.all()))
+    collection_ids = computed(S.ListField(child=S.IntegerField()), _collection_ids)
 
 
-class OptionRuleOut(S.Serializer):
+class OptionRuleOut(OutputSerializer):
     sort_type = S.CharField()
     sold_out = S.CharField()
     direction = S.CharField()
     days = S.CharField()
-    csv_pattern = _n(S.CharField())
-    common_size = _n(S.CharField())
-    last_sorted_at = _n(S.DateTimeField())
-    last_sort_method = _n(S.CharField())
+    csv_pattern = computed(_n(S.CharField()), _or_none("csv_pattern"))
+    common_size = computed(_n(S.CharField()), _or_none("common_size"))
+    last_sorted_at = computed(_n(S.DateTimeField()), _iso_of("last_sorted_at"))
+    last_sort_method = computed(_n(S.CharField()), _or_none("last_sort_method"))
 
 
-class ProductOptionOut(S.Serializer):
-    option_id = _n(S.IntegerField())
+class ProductOptionOut(OutputSerializer):
+    option_id = _n(S.IntegerField(source="external_id"))
     name = S.CharField()
     position = S.IntegerField()
     values = S.ListField(child=S.CharField())
-    sorting = _n(OptionRuleOut())
+    sorting = computed(_n(OptionRuleOut()), _one(OptionRuleOut, selectors.option_rule))
 
 
-class ProductOut(S.Serializer):
-    product_id = S.IntegerField()
-    title = S.CharField()
+def _setting(name: str, default, wire=lambda value: value):
+    """A value of the product's Dynasort setting (``default`` without one), as ``wire`` writes it."""
+
+    def get(product):
+        setting = selectors.product_setting(product)
+        return wire(getattr(setting, name)) if setting is not None else default
+
+    return get
+
+
+class ProductOut(OutputSerializer):
+    product_id = S.IntegerField(source="external_id")
+    title = S.CharField(source="name")
     status = S.CharField()
-    boost = S.IntegerField()
-    enabled = S.BooleanField()
-    sort_status = S.CharField()
-    options_sorted_at = _n(S.DateTimeField())
+    boost = computed(S.IntegerField(), _setting("boost", 0))
+    enabled = computed(S.BooleanField(), _setting("option_sorting_enabled", False))
+    sort_status = computed(S.CharField(), _setting("option_sort_state", "idle"))
+    options_sorted_at = computed(_n(S.DateTimeField()), _setting("options_sorted_at", None, iso))
     options = ProductOptionOut(many=True)
 
 
-class VariantOut(S.Serializer):
-    variant_id = _n(S.IntegerField())
+def _money_text(attribute: str):
+    return lambda obj: None if getattr(obj, attribute) is None else str(getattr(obj, attribute))
+
+
+class VariantOut(OutputSerializer):
+    variant_id = _n(S.IntegerField(source="external_id"))
     title = S.CharField()
-    option1 = _n(S.CharField())
-    option2 = _n(S.CharField())
-    option3 = _n(S.CharField())
-    price = S.CharField()
-    compare_at_price = _n(S.CharField())
-    cost = _n(S.CharField())
+    option1 = computed(_n(S.CharField()), _or_none("option1"))
+    option2 = computed(_n(S.CharField()), _or_none("option2"))
+    option3 = computed(_n(S.CharField()), _or_none("option3"))
+    price = computed(S.CharField(), lambda v: str(v.price))
+    compare_at_price = computed(_n(S.CharField()), _money_text("compare_at_price"))
+    cost = computed(_n(S.CharField()), _money_text("cost"))
     inventory_quantity = S.IntegerField()
     sellable = S.BooleanField()
 
 
 class ProductDetailOut(ProductOut):
-    sort_error = _n(S.CharField())
+    sort_error = computed(_n(S.CharField()), _setting("option_sort_error", None, lambda error: error or None))
     variants = VariantOut(many=True)
-    store_writeback = _n(
-        StoreWritebackOut(help_text="platform extension: the latest writeback of the option order to the store")
+    # platform extension; get_product puts the product's latest writeback on it (selectors.product_detail)
+    store_writeback = computed(
+        _n(StoreWritebackOut(help_text="platform extension: the latest writeback of the option order to the store")),
+        _one(StoreWritebackOut, lambda p: p.latest_writeback),
     )
 
 
@@ -218,9 +288,11 @@ class ProductDisabledOut(S.Serializer):
     enabled = S.BooleanField()
 
 
-class QueuedOptionOut(S.Serializer):
-    option_id = _n(S.IntegerField())
-    name = S.CharField()
+class QueuedOptionOut(OutputSerializer):
+    # an option's sort rule, queued
+
+    option_id = _n(S.IntegerField(source="option.external_id"))
+    name = S.CharField(source="option.name")
     sort_type = S.CharField()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apikeys.fields import StrictBooleanField, StrictSerializer
+from apikeys.output import ModelOutputSerializer, OutputSerializer, computed, render_function
 from apikeys.schema import ShopiSyncErrorSerializer
 from catalog.models import Product
 from pricing.models import Competitor, PriceChange
@@ -146,138 +148,91 @@ def _datetime(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-MONEY = {"type": "string", "nullable": True, "example": "19.99"}
+@extend_schema_field({"type": "string", "nullable": True, "example": "19.99"})
+class MoneyOutField(serializers.Field):
+    """Money in an answer: a string with 2 decimals, or null."""
 
 
-class CompetitorSerializer(serializers.ModelSerializer):
-    currentPrice = serializers.DecimalField(source="current_price", max_digits=12, decimal_places=2)
+def _decimal(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def _money_of(attribute: str):
+    get = attrgetter(attribute)
+    return lambda obj: _money(get(obj))
+
+
+def _datetime_of(attribute: str):
+    get = attrgetter(attribute)
+    return lambda obj: _datetime(get(obj))
+
+
+class CompetitorSerializer(ModelOutputSerializer):
+    currentPrice = computed(_decimal(source="current_price"), _money_of("current_price"))
     inStock = serializers.BooleanField(source="in_stock")
-    lastCheckedAt = serializers.DateTimeField(source="last_observed_at")
+    lastCheckedAt = computed(serializers.DateTimeField(source="last_observed_at"), _datetime_of("last_observed_at"))
 
     class Meta:
         model = Competitor
         fields = ["id", "name", "url", "currentPrice", "inStock", "lastCheckedAt"]
 
-    def to_representation(self, competitor: Competitor) -> dict:
-        # written out by hand: lists render up to 200 products x N competitors, and DRF's generic
-        # field walk was most of the response time (the declared fields above are the schema)
-        return {
-            "id": competitor.pk,
-            "name": competitor.name,
-            "url": competitor.url,
-            "currentPrice": _money(competitor.current_price),
-            "inStock": competitor.in_stock,
-            "lastCheckedAt": _datetime(competitor.last_observed_at),
-        }
 
-
-class PriceChangeSerializer(serializers.ModelSerializer):
-    oldPrice = serializers.DecimalField(source="old_price", max_digits=12, decimal_places=2)
-    newPrice = serializers.DecimalField(source="new_price", max_digits=12, decimal_places=2)
-    createdAt = serializers.DateTimeField(source="created_at")
+class PriceChangeSerializer(ModelOutputSerializer):
+    oldPrice = computed(_decimal(source="old_price"), _money_of("old_price"))
+    newPrice = computed(_decimal(source="new_price"), _money_of("new_price"))
+    createdAt = computed(serializers.DateTimeField(source="created_at"), _datetime_of("created_at"))
 
     class Meta:
         model = PriceChange
         fields = ["id", "oldPrice", "newPrice", "reason", "source", "createdAt"]
 
 
-class ProductSerializer(serializers.Serializer):
+def _setting(name: str, default, wire=lambda value: value):
+    """A value of the product's settings row (pricing.selectors loads it; ``default`` without one), as ``wire``
+    writes it."""
+
+    def get(product: Product):
+        row = settings_of(product)
+        return wire(getattr(row, name) if row is not None else default)
+
+    return get
+
+
+class ProductSerializer(OutputSerializer):
     id = serializers.IntegerField(source="external_id", help_text="the shop's product id (productId)")
     title = serializers.CharField(source="name")
-    currentPrice = serializers.SerializerMethodField()
-    costPrice = serializers.SerializerMethodField()
-    minPrice = serializers.SerializerMethodField()
-    maxPrice = serializers.SerializerMethodField()
-    autoReprice = serializers.SerializerMethodField()
-    active = serializers.SerializerMethodField()
-    strategy = serializers.SerializerMethodField()
+    # reference_price/_cost: the first variant's, annotated by pricing.selectors
+    currentPrice = computed(MoneyOutField(read_only=True), _money_of("reference_price"))
+    costPrice = computed(MoneyOutField(read_only=True), _money_of("reference_cost"))
+    minPrice = computed(MoneyOutField(read_only=True), _setting("min_price", None, _money))
+    maxPrice = computed(MoneyOutField(read_only=True), _setting("max_price", None, _money))
+    autoReprice = computed(serializers.BooleanField(read_only=True), _setting("auto_reprice", False, bool))
+    active = computed(serializers.BooleanField(read_only=True), _setting("active", True))
+    strategy = computed(serializers.CharField(read_only=True), _setting("strategy", "match_lowest"))
     competitors = CompetitorSerializer(many=True)
-
-    def to_representation(self, product: Product) -> dict:
-        # by hand for speed, like CompetitorSerializer; same keys as the declared fields
-        # reference_price/_cost: the first variant's, annotated by pricing.selectors.product_list
-        row = settings_of(product)
-        competitor = CompetitorSerializer()
-        return {
-            "id": product.external_id,
-            "title": product.name,
-            "currentPrice": _money(product.reference_price),
-            "costPrice": _money(product.reference_cost),
-            "minPrice": _money(row.min_price if row else None),
-            "maxPrice": _money(row.max_price if row else None),
-            "autoReprice": bool(row and row.auto_reprice),
-            "active": row.active if row else True,
-            "strategy": row.strategy if row else "match_lowest",
-            "competitors": [competitor.to_representation(c) for c in product.competitors.all()],
-        }
-
-    @extend_schema_field(MONEY)
-    def get_currentPrice(self, product) -> str | None:
-        return _money(product.reference_price)
-
-    @extend_schema_field(MONEY)
-    def get_costPrice(self, product) -> str | None:
-        return _money(product.reference_cost)
-
-    @extend_schema_field(MONEY)
-    def get_minPrice(self, product) -> str | None:
-        row = settings_of(product)
-        return _money(row.min_price if row else None)
-
-    @extend_schema_field(MONEY)
-    def get_maxPrice(self, product) -> str | None:
-        row = settings_of(product)
-        return _money(row.max_price if row else None)
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def get_autoReprice(self, product) -> bool:
-        row = settings_of(product)
-        return bool(row and row.auto_reprice)
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def get_active(self, product) -> bool:
-        row = settings_of(product)
-        return row.active if row else True
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_strategy(self, product) -> str:
-        row = settings_of(product)
-        return row.strategy if row else "match_lowest"
 
 
 class ProductDetailSerializer(ProductSerializer):
     priceHistory = PriceChangeSerializer(many=True, source="recent_changes")
 
-    def to_representation(self, product: Product) -> dict:
-        data = super().to_representation(product)
-        data["priceHistory"] = PriceChangeSerializer(product.recent_changes, many=True).data
-        return data
 
-
-class LinkedProductSerializer(serializers.Serializer):
+class LinkedProductSerializer(OutputSerializer):
     id = serializers.IntegerField(source="external_id")
     title = serializers.CharField(source="name")
-    currentPrice = serializers.SerializerMethodField()
+    currentPrice = computed(MoneyOutField(read_only=True), _money_of("reference_price"))
 
-    @extend_schema_field(MONEY)
-    def get_currentPrice(self, product) -> str | None:
-        return _money(product.reference_price)
+
+def _linked_product(competitor: Competitor) -> dict:
+    product = competitor.product
+    product.reference_price = competitor.product_reference_price  # annotated by pricing.selectors.competitor_list
+    return render_function(LinkedProductSerializer)(product)
 
 
 class CompetitorListSerializer(CompetitorSerializer):
-    product = LinkedProductSerializer()
+    product = computed(LinkedProductSerializer(), _linked_product)
 
     class Meta(CompetitorSerializer.Meta):
         fields = [*CompetitorSerializer.Meta.fields, "product"]
-
-    def to_representation(self, competitor: Competitor) -> dict:
-        data = super().to_representation(competitor)
-        data["product"] = {
-            "id": competitor.product.external_id,
-            "title": competitor.product.name,
-            "currentPrice": _money(competitor.product_reference_price),  # pricing.selectors.competitor_list
-        }
-        return data
 
 
 class StatsSerializer(serializers.Serializer):

@@ -109,10 +109,11 @@ class ProductDetailView(ShopiSyncView):
         },
     )
     def put(self, request, product_id: int):
-        product = selectors.product_get(tenant=self.tenant, external_id=product_id)
+        # read once (404 before any validation error, as before): the service updates it to what it wrote
+        product = selectors.product_detail(tenant=self.tenant, external_id=product_id)
         changes = validated(s.ProductUpdateSerializer, request.data)
         services.product_pricing_update(tenant=self.tenant, product=product, changes=changes)
-        return self._detail(product_id)
+        return Response({"success": True, "data": s.ProductDetailSerializer(product).data})
 
 
 class CompetitorListView(ShopiSyncView):

@@ -128,3 +128,25 @@ def test_without_a_configured_redis_nothing_is_cached(keys_a, settings):
     assert _key_queries(client) == (200, 1)
     api_key_revoke(key=keys_a.read.key)
     assert client.get(PROBE).status_code == 401
+
+
+@requires_redis
+def test_a_refused_key_just_read_from_the_database_is_read_once(keys_a):
+    """A cache miss reads the key once: a refusal (here the allowlist) is re-checked against the database only
+    for a key that came from the cache, and a key read now is as current as a re-read would be."""
+    ApiKey.objects.filter(pk=keys_a.read.key.pk).update(allowed_ips=["10.9.9.9"])
+    keycache.cache.clear()
+    client = client_for(keys_a.read.plaintext)
+    assert _key_queries(client) == (403, 1)
+    # from the cache now: the refusal is checked against the database (once) before it is answered
+    assert _key_queries(client) == (403, 1)
+
+
+@requires_redis
+def test_a_known_key_costs_no_query_and_an_unknown_one_a_single_query(keys_a, django_assert_num_queries):
+    client = client_for(keys_a.read.plaintext)
+    keycache.cache.clear()
+    with django_assert_num_queries(1):
+        assert client.get(PROBE).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(PROBE).status_code == 200

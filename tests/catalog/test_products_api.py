@@ -6,8 +6,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Category, Product, ProductGtin
+from catalog.models import Category, Product, ProductGtin, Recommendation
 from tests import factories
 from tests.conftest import assert_cross_tenant, assert_not_found
 
@@ -243,6 +245,36 @@ def test_patch_documented_example(sortillus, tenant_a, product6, wrapped):
     assert data["recommendations"] == [] and data["recommended_at"] is None
     product6.refresh_from_db()
     assert product6.transitions.get().event == "categorize"
+
+
+def _product_reads(queries) -> int:
+    """Statements reading catalog_product (the detail's raw statement, the ORM's reads and locks)."""
+    return sum(("FROM catalog_product " in q["sql"]) or ('FROM "catalog_product"' in q["sql"]) for q in queries)
+
+
+@pytest.mark.parametrize(
+    ("body", "reads"),
+    [
+        ({"active": False}, 2),  # the detail and the lock; the answer is the row written
+        # the changed text is embedded by a task after the commit (catalog/after_write.py), not in the request
+        ({"category_id": "L4_2345"}, 2),
+        ({"category_id": "L4_2345", "name": "renamed"}, 2),
+        ({"gtins": [GTIN_C]}, 6),  # GTINs and clusters changed: the clustering reads, then the detail again
+    ],
+    ids=["row", "category", "text", "gtins"],
+)
+def test_patch_answers_what_it_wrote_reading_the_product_once(sortillus, tenant_a, product6, body, reads):
+    l4_category(tenant_a)
+    other = factories.product(tenant_a, external_id=7)
+    Recommendation.objects.create(
+        tenant=tenant_a, product=product6, recommended=other, position=0, explanation="x", reason_json={"a": 1}
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = sortillus.patch("/api/v3/products/6", body, format="json")
+    assert response.status_code == 200, response.content
+    assert _product_reads(queries.captured_queries) == reads
+    assert response.json() == sortillus.get("/api/v3/products/6").json()
+    assert response.json()["recommendations"] == [{"product_id": 7, "explanation": "x", "reason_json": {"a": 1}}]
 
 
 def test_patch_changes_only_given_fields(sortillus, product6):

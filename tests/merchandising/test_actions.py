@@ -239,3 +239,18 @@ def test_sort_product_reorders_option_values(dynasort, shop, django_capture_on_c
 def test_endpoint_without_trailing_slash_works_too(dynasort, shop):
     response = dynasort.post("/api/v1", {"action": "list_recipes"}, format="json")
     assert response.status_code == 200 and response.json()["success"] is True
+
+
+def test_enable_product_answers_what_it_wrote_reading_the_product_once(
+    dynasort, shop, tenant_a, django_assert_num_queries
+):
+    """The product is read once (then its options, the setting under lock, the rules, and savepoints: 15
+    statements for a new setting and one new rule): the answer is built from
+    what was written, and it is what list_products shows afterwards."""
+    params = ACTIONS["enable_product"].params(data=DOC_EXAMPLES["enable_product"])
+    params.is_valid(raise_exception=True)
+    with django_assert_num_queries(15) as ctx:
+        data = ACTIONS["enable_product"].handler(tenant_a, params.validated_data)
+    assert sum('FROM "catalog_product"' in q["sql"] for q in ctx.captured_queries) == 1
+    listed = ok(call(dynasort, "list_products"))
+    assert data == next(p for p in listed if p["product_id"] == DOC_PRODUCT_ID)

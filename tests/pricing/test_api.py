@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -192,6 +194,28 @@ def test_cost_price_becomes_every_variants_cost(shopisync, tenant_a):
     response = shopisync.put(f"{BASE}/products/42", {"costPrice": "11.50"}, format="json")
     assert response.json()["data"]["costPrice"] == "11.50"
     assert [v.cost for v in Variant.objects.filter(product=product)] == [Decimal("11.50")] * 2
+
+
+def _product_reads(queries) -> int:
+    return sum(("FROM catalog_product " in q["sql"]) or ('FROM "catalog_product"' in q["sql"]) for q in queries)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_update_reads_the_product_once_and_answers_what_a_read_shows(shopisync, tenant_a, existing):
+    product = priced_product(tenant_a, external_id=42, extra_prices=("30.00",))
+    observe(tenant_a, product, "Rival", "21.00")
+    change(product, "25.00", "24.00")
+    if existing:
+        PricingSettings.objects.create(tenant=tenant_a, product=product, max_price=Decimal("90.00"))
+    body = {"minPrice": "5.00", "costPrice": "11.50", "active": False}
+    with CaptureQueriesContext(connection) as queries:
+        response = shopisync.put(f"{BASE}/products/42", body, format="json")
+    assert response.status_code == 200, response.content
+    assert _product_reads(queries.captured_queries) == 1
+    # the settings row: the product's read (joined), one locking read, the update; a new row adds its insert
+    settings_statements = [q for q in queries.captured_queries if "pricing_pricingsettings" in q["sql"]]
+    assert len(settings_statements) == (3 if existing else 4)
+    assert response.json() == shopisync.get(f"{BASE}/products/42").json()
 
 
 def test_update_accepts_numbers_and_strings_and_null_clears(shopisync, tenant_a):

@@ -1,0 +1,105 @@
+"""Output serializers declared once: the declared fields are both the OpenAPI schema and the renderer.
+
+Lists render hundreds of rows, and DRF's generic field walk (``get_attribute`` through ``source_attrs``,
+``SkipField`` checks, each field's ``to_representation``) was most of a list's response time
+(docs/benchmarks.md). So an ``OutputSerializer`` renders from its declaration compiled once per class into
+``(key, getter)`` pairs: a field's value is ``value_of`` (a function of the instance, already in its wire
+form) when the declaration gives one, the attribute its ``source`` names otherwise (ints, strings,
+booleans), and a nested ``OutputSerializer`` (``many`` or not) renders through its own compiled pairs.
+The keys are the declared fields in declaration order (``Meta.fields`` for a ModelSerializer), so the
+body and the schema cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar
+
+from rest_framework import serializers
+
+F = TypeVar("F", bound=serializers.Field)
+Getter = Callable[[Any], Any]
+
+
+def computed(field: F, value_of: Getter) -> F:
+    """``field`` (its type, nullability and help text are the schema) whose value is ``value_of(instance)``."""
+    field.value_of = value_of
+    return field
+
+
+def _items(value: Any) -> Any:
+    return value.all() if hasattr(value, "all") else value
+
+
+def _plain_source(name: str, field: serializers.Field | None) -> str | None:
+    """The attribute path a field reads as it is (ints, strings, booleans), None when it is computed or nested."""
+    if field is None:  # a ModelSerializer's Meta.fields entry without a declaration: the model attribute
+        return name
+    if getattr(field, "value_of", None) is not None or isinstance(field, serializers.BaseSerializer):
+        return None
+    source = field.source or name
+    return source if all(part.isidentifier() for part in source.split(".")) else None
+
+
+def _getter(name: str, field: serializers.Field) -> Getter:
+    value_of = getattr(field, "value_of", None)
+    if value_of is not None:
+        return value_of
+    source = attrgetter(field.source or name)
+    if isinstance(field, serializers.ListSerializer):
+        child = render_function(type(field.child))
+        return lambda obj: [child(item) for item in _items(source(obj))]
+    if isinstance(field, OutputSerializer):
+        nested = render_function(type(field))
+
+        def one(obj: Any) -> Any:
+            value = source(obj)
+            return None if value is None else nested(value)
+
+        return one
+    raise TypeError(f"{name}: a field an OutputSerializer cannot render without value_of")
+
+
+_compiled: dict[type, Callable[[Any], dict]] = {}
+
+
+def render_function(cls: type[serializers.Serializer]) -> Callable[[Any], dict]:
+    """The compiled renderer of an output serializer class: instance -> body dict.
+
+    Generated once per class as one dict display (``{"id": o.pk, "price": g2(o), ...}``): attributes read
+    inline, computed and nested values through their getters. As fast as a body written out by hand, which
+    is what it replaces.
+    """
+    render = _compiled.get(cls)
+    if render is None:
+        declared = cls._declared_fields
+        meta = getattr(cls, "Meta", None)
+        names = list(getattr(meta, "fields", None) or declared) if meta is not None else list(declared)
+        getters: dict[str, Getter] = {}
+        items = []
+        for index, name in enumerate(names):
+            field = declared.get(name)
+            source = _plain_source(name, field)
+            if source is not None:
+                items.append(f"{name!r}: o.{source}")
+            else:
+                getters[f"g{index}"] = _getter(name, field)
+                items.append(f"{name!r}: g{index}(o)")
+        namespace: dict[str, Any] = dict(getters)
+        exec(f"def render(o):\n    return {{{', '.join(items)}}}", namespace)  # noqa: S102 (names from a class)
+        render = _compiled[cls] = namespace["render"]
+    return render
+
+
+# (no docstrings on these bases: drf-spectacular would show them as every subclass's description)
+class OutputSerializer(serializers.Serializer):
+    # an answer's serializer: declared once for the schema and the body (see the module docstring)
+
+    def to_representation(self, instance: Any) -> dict:
+        return render_function(type(self))(instance)
+
+
+class ModelOutputSerializer(OutputSerializer, serializers.ModelSerializer):
+    # an OutputSerializer whose schema types come from the model (Meta.fields, in that order)
+    pass
