@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class PlatformConfig(AppConfig):
-    """The project package as an app, for commands that span every app (seed_demo)."""
+    """The project package as an app: the task outbox, templates, static files and the OpenAPI hooks."""
 
     name = "config"
     verbose_name = "Platform"
