@@ -26,6 +26,7 @@ from catalog.models import (
     ProductOption,
     Variant,
 )
+from config.celery import app as celery_app
 from demo import generator, words
 from demo.generator import FIRST_PRODUCT, generate
 from merchandising.models import Collection, CollectionProduct
@@ -264,7 +265,16 @@ def test_generated_products_get_same_model_similar_and_complementary_recommendat
     assert {"same_model", "similar", "complementary"} <= kinds
 
 
-def test_repricing_acts_on_the_fed_observations_once(tenant_a, django_capture_on_commit_callbacks):
+@pytest.fixture
+def eager_tasks():
+    """Tasks run inline, also where REDIS_URL gives Celery a broker."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+def test_repricing_acts_on_the_fed_observations_once(tenant_a, django_capture_on_commit_callbacks, eager_tasks):
     """What the retired pricing demo (pricing/demo.py) gave the demo shop: a price history, not grown by a re-run."""
     with django_capture_on_commit_callbacks(execute=True):  # the repricing the feed queues
         run(tenant_a)
