@@ -382,44 +382,41 @@ def _shopify_products(specs: list[Spec], rng: random.Random, now: datetime) -> t
 
 
 def _write_products(
-    tenant: Tenant, count: int, rng: random.Random, now: datetime, show: bool
-) -> tuple[list[Spec], set[int]]:
-    """Sync the products through the platform's product sync (catalog.sync.products_sync).
-
-    Returns the specs and the external ids of the products the shop categorised. Products already stored
-    (a re-run) are not sent again.
-    """
+    tenant: Tenant, count: int, rng: random.Random, leaf_pks: dict[int, int], now: datetime, show: bool
+) -> list[Spec]:
+    """Sync the products through the platform's product sync (catalog.sync.products_sync), with the shop's
+    categories set in the same transaction; returns the specs. Products already stored are not sent again."""
     bar = Progress("products", count, enabled=show)
     specs_all: list[Spec] = []
-    categorised: set[int] = set()
     # the plan has a random stream of its own: rows draw from ``rng`` chunk by chunk, and sharing one
     # stream would make the shop depend on the chunk size
     stream = product_specs(count, random.Random(rng.random()))
     while chunk := list(itertools.islice(stream, CHUNK)):
         specs_all.extend(chunk)
-        items, chunk_categorised = _shopify_products(chunk, rng, now)
-        categorised |= chunk_categorised
+        items, categorised = _shopify_products(chunk, rng, now)
         stored = set(
             Product.objects.for_tenant(tenant)
             .filter(external_id__gte=chunk[0].external_id, external_id__lte=chunk[-1].external_id)
             .values_list("external_id", flat=True)
         )
         new = [item for item in items if item["id"] not in stored]
-        for start in range(0, len(new), SYNC_BATCH):
-            batch = list(enumerate(new[start : start + SYNC_BATCH]))
-            result = catalog_sync.products_sync(tenant=tenant, items=batch)
-            if result["rejected"]:
-                raise RuntimeError(f"the product sync refused generated products: {result['rejected'][:3]}")
+        with transaction.atomic():
+            for start in range(0, len(new), SYNC_BATCH):
+                batch = list(enumerate(new[start : start + SYNC_BATCH]))
+                result = catalog_sync.products_sync(tenant=tenant, items=batch)
+                if result["rejected"]:
+                    raise RuntimeError(f"the product sync refused generated products: {result['rejected'][:3]}")
+            _categorize(tenant, chunk, categorised, leaf_pks)
         bar.advance(len(chunk))
     bar.close()
-    return specs_all, categorised
+    return specs_all
 
 
 def _categorize(tenant: Tenant, specs: list[Spec], categorised: set[int], leaf_pks: dict[int, int]) -> None:
     """The shop's own categories on the products it categorised (catalog.services.products_categorize)."""
     pks = dict(
         Product.objects.for_tenant(tenant)
-        .filter(external_id__gte=FIRST_PRODUCT, external_id__lt=FIRST_PRODUCT + len(specs))
+        .filter(external_id__gte=specs[0].external_id, external_id__lte=specs[-1].external_id)
         .values_list("external_id", "pk")
     )
     wanted = [
@@ -706,14 +703,11 @@ def generate(
     now = timezone.now()
     today = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
     report = Report()
-    # Products first, then the taxonomy and the shop's categories in one transaction: the product sync
-    # queues category suggestions for the products it creates once a taxonomy exists (one ranking per
-    # call, each recalibrating on the labelled products), while the taxonomy's writes queue one refresh,
-    # run after the commit, for the products still without a category (the few left uncategorised).
-    specs, categorised = _write_products(tenant, products, rng, now, progress)
-    with transaction.atomic():
-        leaf_pks = _taxonomy(tenant, now)
-        _categorize(tenant, specs, categorised, leaf_pks)
+    # The taxonomy first (its writes queue one category-suggestion refresh each: of no products yet), then each
+    # chunk of products synced and given the shop's categories in one transaction, so the suggestions the
+    # sync queues (run after the commit) rank only the few products left without a category.
+    leaf_pks = _taxonomy(tenant, now)
+    specs = _write_products(tenant, products, rng, leaf_pks, now, progress)
     report.categories = len(words.BRANCHES) + len(words.LEAVES)
     cat = _load_catalog(tenant, products)
     report.products = sum(1 for pk in cat.product_pk if pk)
