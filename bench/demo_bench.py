@@ -1,4 +1,4 @@
-"""Engine benchmarks on generated demo shops (config/demo): the figures the app benches do not cover.
+"""Engine benchmarks on generated demo shops (demo/generator.py): the figures the app benches do not cover.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_demo REDIS_URL=redis://127.0.0.1:6379/9 \\
         python bench/demo_bench.py --sizes 10000 100000
@@ -38,7 +38,7 @@ from apikeys.models import ApiKey  # noqa: E402
 from apikeys.services import api_key_create, usage_flush  # noqa: E402
 from catalog import category_suggestions, index, recommendation_selectors, recommendation_services  # noqa: E402
 from catalog.models import OrderLine, Product  # noqa: E402
-from config.demo.generator import generate  # noqa: E402
+from demo.generator import generate  # noqa: E402
 from merchandising import services as merchandising_services  # noqa: E402
 from merchandising.models import Collection, Recipe, SortRun  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
@@ -252,7 +252,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("run the benchmark on PostgreSQL (set DATABASE_URL)")
     sizes = sorted(args.sizes)
-    print("### Demo shops (config/demo generator)\n")
+    print("### Demo shops (demo/generator.py)\n")
     shops = {size: shop(size, args.seed) for size in sizes}
     largest = shops[sizes[-1]]
     if "sort" in args.parts:

@@ -113,10 +113,10 @@ def prepare(env: dict[str, str], products: int, lines: int | None = None) -> dic
     sh([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
     if _shop_size(env["DATABASE_URL"]) < products:
         sh(
-            # --generator: the bulk demo generator (config/demo) at every size, with orders and competitors
+            # the demo generator (demo/generator.py), with orders and competitors
             [
                 sys.executable,
-                *("manage.py", "seed_demo", "--products", str(products), "--allow-production", "--generator"),
+                *("manage.py", "seed_demo", "--products", str(products), "--allow-production"),
                 *(("--lines", str(lines)) if lines is not None else ()),
             ],
             env,

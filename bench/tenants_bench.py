@@ -7,7 +7,7 @@
 Two parts, because 1,000 real shops of 1,000-10,000 products (5.5 million products and their vectors) are
 too much to write to PostgreSQL on this machine:
 
-1. Real shops (``--real-sizes``): demo shops written through the demo generator's bulk path (no orders)
+1. Real shops (``--real-sizes``): demo shops written by the demo generator (through the platform syncs; no orders)
    and embedded with the configured embedder, once (a re-run reuses them). For each: a cold
    recommendation (the tenant's index evicted: read the products and vectors, build the index, then
    recommend) against warm ones, through ``catalog.recommendation_selectors.compute``, and where a cold build's
@@ -56,7 +56,7 @@ from django.db import connection  # noqa: E402
 from catalog import index, recommendation_ranking, recommendation_selectors  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from config.celery import catalog_queue  # noqa: E402
-from config.demo.generator import generate, product_specs  # noqa: E402
+from demo.generator import generate, product_specs  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import tenant_create  # noqa: E402
 

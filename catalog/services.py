@@ -8,7 +8,7 @@ orders of their own and read the rows these functions write.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date
 from decimal import Decimal
 
@@ -398,6 +398,54 @@ def product_update(
         clusters_moved=clusters_moved,
     )
     return product, clusters_moved
+
+
+@transaction.atomic
+def products_categorize(*, tenant: Tenant, categories: Mapping[int, int]) -> int:
+    """Set the shop's (merchant) category of many products at once: product pk -> category pk.
+
+    What PATCH ``category_id`` does to one product, set-based: the score is cleared, the source becomes
+    "merchant" (never replaced by a suggestion), a new product becomes ready (the transition logged), and
+    the products are re-embedded and patched into the index. Returns the products changed.
+    """
+    if not categories:
+        return 0
+    now = timezone.now()
+    rows = list(
+        Product.objects.for_tenant(tenant)
+        .filter(pk__in=list(categories))
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", "state", "category_id", "category_source")
+    )
+    changed = [
+        pk for pk, _, category, source in rows if (category, source) != (categories[pk], CategorySource.MERCHANT)
+    ]
+    allowed, target = TRANSITIONS["categorize"]
+    changing = set(changed)
+    readied = [pk for pk, state, *_ in rows if pk in changing and state in allowed]
+    by_category: dict[int, list[int]] = {}
+    for pk in changed:
+        by_category.setdefault(categories[pk], []).append(pk)
+    for category_id, pks in by_category.items():
+        Product.objects.filter(pk__in=pks).update(
+            category_id=category_id, category_score=None, category_source=CategorySource.MERCHANT, updated_at=now
+        )
+    if readied:
+        ProductTransition.objects.bulk_create(
+            ProductTransition(
+                tenant_id=tenant.pk, product_id=pk, from_state=S.NEW, to_state=target, event="categorize",
+                reason="category assigned", at=now,
+            )
+            for pk in readied
+        )  # fmt: skip
+        Product.objects.filter(pk__in=readied).update(state=target, state_changed_at=now)
+    if changed:
+        from catalog import tasks  # tasks import services
+
+        enqueue(tasks.products_embed, tenant.pk, changed)  # the category is part of the embedded text
+        transaction.on_commit(lambda: index.products_changed(tenant, changed))
+    return len(changed)
 
 
 @transaction.atomic

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# The demo shop (config/management/commands/seed_demo.py, catalog/demo.py, pricing/demo.py): product 1000
-# with variants 10000..10002; product 1132 (internal id 133 on a fresh demo) gets every kind of
-# recommendation; product 1001 has competitors; category 30 is Home; key 4 is "demo read", key 5
-# "demo spare" (there to try rotation and revocation on).
+# The demo shop (demo/generator.py, seeded by `seed_demo`): product 1000 with variants 100001...; product
+# 1005 (internal id 6 on a fresh demo) gets every kind of recommendation; product 1001 has competitors;
+# category 11 (L2_11) is Women, 30 is Home; key 4 is "demo read", key 5 "demo spare" (there to try
+# rotation and revocation on).
 DEMO_PRODUCT = 1000
-DEMO_RECOMMENDED_PRODUCT = 1132
-DEMO_RECOMMENDED_PRODUCT_INTERNAL_ID = 133
+DEMO_RECOMMENDED_PRODUCT = 1005
+DEMO_RECOMMENDED_PRODUCT_INTERNAL_ID = 6
 DEMO_PRICED_PRODUCT = 1001
 DEMO_READ_KEY_ID = 4
 DEMO_SPARE_KEY_ID = 5
@@ -97,7 +97,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/platform/v1/products/{id}/category-suggestions"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT}),
     ("PATCH", "/api/v3/products/{id}"): Example(
         path={"id": DEMO_PRODUCT},
-        bodies={"categorize": ("Assign category Tops (full external id L2_11)", {"product": {"category_id": "L2_11"}})},
+        bodies={
+            "categorize": ("Assign category Women (full external id L2_11)", {"product": {"category_id": "L2_11"}})
+        },
     ),
     ("POST", "/api/v3/products/{id}/recommend"): Example(path={"id": DEMO_RECOMMENDED_PRODUCT_INTERNAL_ID}),
     ("POST", "/api/v3/shop/categories"): Example(
@@ -148,7 +150,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
                             "line_items": [
                                 {
                                     "product_id": DEMO_PRODUCT,
-                                    "variant_id": 10000,
+                                    "variant_id": DEMO_PRODUCT * 100 + 1,
                                     "quantity": 2,
                                     "price": "45.00",
                                     "total_discount": "5.00",

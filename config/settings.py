@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalog",
     "merchandising",
     "pricing",
+    "demo",  # the demo shop generator and seed_demo (no models)
     "axes",
 ]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from config.management.commands.seed_demo import DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
+from demo.management.commands.seed_demo import DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
 from tests.contracts.browser import Browser, admin_session, chromium, dump_dom, png_colours
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="needs Chromium (Debian package chromium)")

@@ -1,4 +1,4 @@
-"""The bulk demo generator (config/demo): deterministic, idempotent, and shaped like a real shop."""
+"""The demo generator (demo/generator.py): deterministic, idempotent, and shaped like a real shop."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, Max, Min, Sum
 
+from catalog import recommendation_selectors
 from catalog import services as catalog_services
 from catalog.models import (
     AttributeOption,
@@ -25,10 +26,11 @@ from catalog.models import (
     ProductOption,
     Variant,
 )
-from config.demo import generator, words
-from config.demo.generator import FIRST_PRODUCT, generate
+from config.celery import app as celery_app
+from demo import generator, words
+from demo.generator import FIRST_PRODUCT, generate
 from merchandising.models import Collection, CollectionProduct
-from pricing.models import Competitor, Observation, PricingSettings
+from pricing.models import Competitor, Observation, PriceChange, PricingSettings
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +240,7 @@ def test_collections_and_pricing(tenant_a):
 
 def test_generator_over_the_small_demo_leaves_its_products_alone(db):
     out = io.StringIO()
-    call_command("seed_demo", "--products", "100", stdout=out)  # the per-app small demo: products 1000...
+    call_command("seed_demo", "--products", "100", stdout=out)  # a smaller shop first: products 1000...
     tenant = Tenant.objects.get(domain="demo.myshopify.com")
     small = {
         p: sorted(Variant.objects.filter(product__external_id=p).values_list("external_id", flat=True))
@@ -250,5 +252,34 @@ def test_generator_over_the_small_demo_leaves_its_products_alone(db):
         assert sorted(Variant.objects.filter(product__external_id=p).values_list("external_id", flat=True)) == (
             variant_ids
         )
-    # the generated products above the small demo's have their generated variants
+    # the products above the smaller shop's have their generated variants
     assert Variant.objects.filter(product__external_id=1250, external_id__gte=1250 * 100).exists()
+
+
+def test_generated_products_get_same_model_similar_and_complementary_recommendations(tenant_a):
+    """What the retired catalog demo (catalog/demo.py) gave the demo shop: every kind of recommendation."""
+    run(tenant_a, products=120, lines=1200)
+    kinds = set()
+    for product in Product.objects.filter(tenant=tenant_a).order_by("external_id")[:30]:
+        kinds |= {c.kind for c in recommendation_selectors.compute(tenant_a, product)}
+    assert {"same_model", "similar", "complementary"} <= kinds
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run inline, also where REDIS_URL gives Celery a broker."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+def test_repricing_acts_on_the_fed_observations_once(tenant_a, django_capture_on_commit_callbacks, eager_tasks):
+    """What the retired pricing demo (pricing/demo.py) gave the demo shop: a price history, not grown by a re-run."""
+    with django_capture_on_commit_callbacks(execute=True):  # the repricing the feed queues
+        run(tenant_a)
+    changes = PriceChange.objects.filter(tenant=tenant_a).count()
+    assert changes > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        run(tenant_a)
+    assert PriceChange.objects.filter(tenant=tenant_a).count() == changes

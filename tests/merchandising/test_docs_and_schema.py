@@ -13,7 +13,6 @@ from django.core.management import call_command
 from merchandising.actions import ACTIONS
 from merchandising.docs import DEMO_CONNECTOR_KEY
 from merchandising.prompt import parameters
-from tests import factories
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -33,20 +32,16 @@ def test_docs_page_has_every_action_parameter_and_a_curl_example():
 
 
 def test_docs_curl_examples_work_against_the_demo_shop(settings):
-    """Seed the demo shop (tenant, keys, merchandising demo over a few products), regenerate the
+    """Seed the demo shop (tenant, keys, a small generated shop), regenerate the
     docs for it and run every curl body with the demo connector key."""
     settings.MERCHANDISING_RATE_LIMIT = (1000, 60)
     call_command("seed_demo", "--keys-only", "--allow-production", stdout=io.StringIO())
     from tenants.models import Tenant
 
     tenant = Tenant.objects.get(domain="demo.myshopify.com")
-    for i in range(3):
-        p = factories.product(tenant, external_id=900 + i)
-        factories.option(p, "Color", ["Red", "Blue"], external_id=9000 + i)
-        factories.variant(p, option1="Red", inventory_quantity=3)
-    from merchandising import demo
+    from demo.generator import generate
 
-    demo.seed(tenant=tenant, products=3, seed=42, stdout=io.StringIO())
+    generate(tenant=tenant, products=20, seed=42, lines=200, stdout=io.StringIO(), progress=False)
     out = io.StringIO()
     call_command("connector_docs", "--tenant", "demo.myshopify.com", stdout=out)
     bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*\})'", out.getvalue())]

@@ -1,5 +1,5 @@
 """PUT /api/platform/v1/collections, the connector prompt (endpoint, command, admin page),
-default recipes for new shops, and the demo seed."""
+and default recipes for new shops."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from merchandising import demo, services
+from merchandising import services
 from merchandising.actions import ACTIONS
 from merchandising.models import Collection, CollectionProduct, Recipe
 from merchandising.prompt import parameters
@@ -141,19 +141,6 @@ def test_new_tenant_gets_default_recipes_once(db):
     names = set(Recipe.objects.for_tenant(tenant).values_list("name", flat=True))
     assert {"Best sellers (30 days)", "Trending (7 days)", "New arrivals", "High margin"} <= names
     assert services.recipes_ensure_defaults(tenant=tenant) == 0
-
-
-def test_demo_seed_is_idempotent_and_needs_products(tenant_a):
-    out = io.StringIO()
-    demo.seed(tenant=tenant_a, products=0, seed=1, stdout=out)
-    assert not Collection.objects.exists()
-    p = factories.product(tenant_a, external_id=77)
-    factories.option(p, "Size", ["M", "S"], external_id=78)
-    for _ in range(2):
-        demo.seed(tenant=tenant_a, products=1, seed=1, stdout=out)
-    assert Collection.objects.for_tenant(tenant_a).count() == 4
-    assert Collection.objects.filter(enabled=True, recipe__isnull=False).count() == 1
-    assert members(400000001) == [77]
 
 
 def test_admin_sort_now_and_revert_now_actions(client, tenant_a, products, django_capture_on_commit_callbacks):

@@ -1,12 +1,9 @@
-"""Seed the demo shop: tenant, fixed demo keys, and each app's demo data.
+"""Seed the demo shop: tenant, fixed demo keys, and its data from the demo generator (demo/generator.py).
 
 The demo keys are derived from fixed seeds so the curl examples in docs/ work
 verbatim against `make run`. They are public: the command refuses to run with
 DEBUG off unless --allow-production is given.
 """
-
-import importlib
-import importlib.util
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +13,7 @@ from apikeys import tokens
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create, api_key_revoke
 from apikeys.tokens import KeyKind
+from demo.generator import generate
 from tenants.models import ShopConnection, Tenant
 from tenants.plans import Plan
 from tenants.services import shop_connection_set, tenant_create
@@ -36,11 +34,6 @@ DEMO_KEYS = [
     # a key to try rotation and revocation on (the API docs' examples use it), so the others keep working
     ("demo spare", KeyKind.STANDARD, "read", b"demo-spare"),
 ]
-# Apps add demo data through a module <app>.demo with seed(tenant=, products=, seed=, stdout=).
-DEMO_MODULES = ["catalog.demo", "merchandising.demo", "pricing.demo"]
-# Up to this size the apps' own small demos run (through their services; the docs' examples address
-# their ids); above it config/demo's bulk generator builds the shop (100 to 1,000,000 products).
-SMALL_DEMO_MAX = 1000
 
 
 def demo_key(seed: bytes, kind: KeyKind) -> str:
@@ -56,11 +49,9 @@ class Command(BaseCommand):
         parser.add_argument("--allow-production", action="store_true")
         parser.add_argument("--keys-only", action="store_true", help="create the tenant and keys, no catalog data")
         parser.add_argument(
-            "--generator",
-            action="store_true",
-            help=f"use the bulk generator even for --products <= {SMALL_DEMO_MAX} (it is used above that)",
+            "--generator", action="store_true", help="accepted for older scripts: the generator builds every size"
         )
-        parser.add_argument("--lines", type=int, default=None, help="order lines for the generator (10 per product)")
+        parser.add_argument("--lines", type=int, default=None, help="order lines (default 10 per product)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
         parser.add_argument("--base-url", help="print the URLs of the landing page, API docs and admin under this base")
 
@@ -89,19 +80,10 @@ class Command(BaseCommand):
             if not ShopConnection.objects.filter(tenant=tenant).exists():
                 # a public demo webhook secret, so docs/shopify.md's signed example works against the demo
                 shop_connection_set(tenant=tenant, shop_domain=DEMO_DOMAIN, webhook_secret=DEMO_WEBHOOK_SECRET)
-        if not keys_only and (generator or products > SMALL_DEMO_MAX):
-            from config.demo.generator import generate
-
+        if not keys_only:
             generate(
                 tenant=tenant, products=products, seed=seed, lines=lines, stdout=self.stdout, progress=not no_progress
             )
-        elif not keys_only:
-            for module_name in DEMO_MODULES:
-                if importlib.util.find_spec(module_name) is None:
-                    continue
-                importlib.import_module(module_name).seed(
-                    tenant=tenant, products=products, seed=seed, stdout=self.stdout
-                )
         staff = None if settings.PRODUCTION else demo_staff_user()
         self.stdout.write(f"Demo shop {tenant.domain} (plan {tenant.plan}). API keys (demo only, public values):")
         for name, kind, permission, key_seed in DEMO_KEYS:

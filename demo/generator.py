@@ -1,24 +1,28 @@
 """A realistic demo shop of any size (100 to 1,000,000 products), deterministic for a seed.
 
-Used by ``manage.py seed_demo`` above the small per-app demos' size, and by the
-benchmarks. Categories and collections go through the apps' services (they are
-few); the big tables (products, options, variants, GTINs, orders, order lines,
-daily sales, competitors, observations) are written in bulk (PostgreSQL COPY,
-see bulk.py) because the per-item sync services validate and diff item by item,
-which is what an API needs and far too slow for a million rows.
+Used by ``manage.py seed_demo`` (``make run`` seeds 200 products) and by the benchmarks. Every table is
+written by the app that owns it, through the same services the API uses: the taxonomy through
+catalog's category service, products (options, variants, GTINs, duplicate clusters) through the
+platform product sync, orders (lines, daily sales rollups) through the platform order sync,
+collections through merchandising's collection sync, competitors and observations through pricing's
+competitor-price feed. The syncs are set-based, so this takes minutes at 100,000 products.
 
-Everything is keyed by fixed external ids (products from 1000, variants
-product*100+n, orders from 50,000,000) and unique keys, so a re-run with the
-same size and seed writes nothing new. Dates are relative to today (UTC
-midnight): orders cover the 365 days before it, observations the 12 weeks.
+Everything is keyed by fixed external ids (products from 1000, variants product*100+n, orders from
+50,000,000) and unique keys, so a re-run with the same size and seed writes nothing new. Dates are
+relative to today (UTC midnight): orders cover the 365 days before it, observations the 12 weeks.
+
+The docs' curl examples and the OpenAPI examples (config/openapi_examples.py) address this shop: product
+1000 with its Color option 10001, product 1001 (a marketplace copy of 1000), categories 10, 11 (L2_11)
+and 30, the four collections 400000001-400000004.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import random
+import sys
+import time
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
+from catalog import sync as catalog_sync
 from catalog.gtin import check_digit
 from catalog.models import (
     AttributeOption,
@@ -44,27 +49,33 @@ from catalog.models import (
     ProductOption,
     Variant,
 )
-from config.demo import words
-from config.demo.bulk import Progress, insert
+from demo import words
 from merchandising import services as merchandising_services
 from merchandising.models import Collection, CollectionProduct, Recipe
+from pricing import services as pricing_services
 from pricing.models import Competitor, Observation, PricingSettings
+from pricing.repricing import Strategy
+from pricing.services import ObservationIn
 from tenants.models import Tenant
 
-FIRST_PRODUCT = 1000  # the small demo's first id too: docs examples address an existing product at any size
+FIRST_PRODUCT = 1000  # docs examples address products 1000 and 1001, at any size
 FIRST_ORDER = 50_000_000
 LINES_PER_PRODUCT = 10  # 100,000 products -> 1,000,000 order lines
-CHUNK = 5000  # products per bulk write
-ORDER_CHUNK = 20_000
+CHUNK = 5000  # products per transaction
+SYNC_BATCH = 1000  # products per product sync call (the platform API's maximum)
+ORDER_CHUNK = 20_000  # orders planned at a time
+ORDER_SYNC_BATCH = 5000  # orders per order sync call
+OBSERVATION_BATCH = 5000  # observations per competitor-price feed call
 CENT = Decimal("0.01")
 DUPLICATE_SHARE = 0.02  # listings that are a second copy of an item (same GTINs, same colour)
-UNCATEGORISED_SHARE = 0.03  # left for category suggestion
+UNCATEGORISED_SHARE = 0.03  # left for category suggestion (it finds their categories)
+OUTSIDE_SHARE = 0.01  # products outside the taxonomy (gift cards): no category, and suggestion finds none
 PRICED_SHARE = 0.2  # products watched against competitors
 OBSERVATION_WEEKS = 12
 PAIR_SHARE = 0.45  # baskets whose first product brings its co-purchase partner
 ZIPF_S = 1.07
 COLLECTION_MEMBERS_MAX = 20_000
-# The fixed collections of the small demo (docs examples use these ids): id, title, handle, recipe.
+# The fixed collections (docs examples use these ids): id, title, handle, recipe.
 FIXED_COLLECTIONS = [
     (400000001, "All products", "all", "Best sellers (30 days)"),
     (400000002, "New arrivals", "new-arrivals", "New arrivals"),
@@ -72,6 +83,38 @@ FIXED_COLLECTIONS = [
     (400000004, "Sale", "sale", "Clearance"),
 ]
 LEAF_COLLECTION_BASE = 400000100
+
+
+class Progress:
+    """A one-line progress bar on stderr: label, count, percentage, rate."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.label, self.total, self.done = label, max(total, 1), 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.started = self.last = time.monotonic()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self.last > 0.2 or self.done >= self.total):
+            self.last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        share = min(self.done / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        rate = self.done / max(now - self.started, 1e-6)
+        self.stream.write(
+            f"\r{self.label:<14} [{bar:<30}] {self.done:>9,}/{self.total:,} {share:>4.0%} {rate:>9,.0f}/s"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 @dataclass
@@ -137,7 +180,11 @@ def product_specs(count: int, rng: random.Random) -> Iterator[Spec]:
     leaves = words.LEAVES
     index = group = 0
     while index < count:
-        leaf = rng.choice(leaves)
+        # the first product is a coloured one followed by a marketplace copy of it: the docs' examples
+        # (product 1000's Color option 10001, product 1001 a duplicate of 1000) hold at every size and seed
+        leaf = rng.choice([leaf for leaf in leaves if leaf.coloured] if index == 0 else leaves)
+        if index and rng.random() < OUTSIDE_SHARE:
+            leaf = words.GIFT_CARDS
         brand = rng.choices(brands, cum_weights=brand_cum)[0]
         model = f"{rng.choice(words.ADJECTIVES)} {rng.choice(leaf.nouns)}"
         price = Decimal(max(3, round(leaf.price * rng.uniform(0.6, 1.8)))) - (CENT if rng.random() < 0.6 else 0)
@@ -160,7 +207,7 @@ def product_specs(count: int, rng: random.Random) -> Iterator[Spec]:
             spec = Spec(index, leaf, brand, model, colour, group, price, sizes, lengths, material, None, features)
             yield spec
             index += 1
-            if index < count and rng.random() < DUPLICATE_SHARE:
+            if index < count and (spec.index == 0 or rng.random() < DUPLICATE_SHARE):
                 # a marketplace copy of the same item: same title, colour and GTINs under another id
                 yield Spec(
                     index, leaf, brand, model, colour, group, price, sizes, lengths, material, spec.index, features
@@ -260,28 +307,16 @@ def _taxonomy(tenant: Tenant, now: datetime) -> dict[int, int]:
     return {leaf.external_id: pks[leaf.external_id] for leaf in words.LEAVES}
 
 
-PRODUCT_COLUMNS = [
-    "tenant_id", "external_id", "name", "description", "image", "brand", "product_type", "handle", "status", "tags",
-    "active", "category_id", "suggested_category_name", "gtin", "state", "state_changed_at", "last_error",
-    "created_at", "updated_at", "category_suggestions",
-]  # fmt: skip
-VARIANT_COLUMNS = [
-    "tenant_id", "product_id", "external_id", "title", "option1", "option2", "option3", "price", "compare_at_price",
-    "cost", "sku", "barcode", "inventory_quantity", "inventory_tracked", "continue_selling", "position", "created_at",
-    "updated_at",
-]  # fmt: skip
-
-
-def _product_rows(
-    specs: list[Spec], tenant_id: int, leaf_pks: dict[int, int], rng: random.Random, now: datetime
-) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
-    """Rows of products, and (by product external id) options, variants and GTINs."""
-    products, options, variants, gtins = [], [], [], []
+def _shopify_products(specs: list[Spec], rng: random.Random, now: datetime) -> tuple[list[dict], set[int]]:
+    """The products as a Shopify sync sends them (DESIGN.md "Platform surface"), in id order, and the ids of
+    those the shop categorised (the others are left for category suggestion)."""
+    items, categorised = [], set()
     for spec in specs:
         pid = spec.external_id
         leaf = spec.leaf
         title = f"{spec.brand} {spec.model}" + (f" - {spec.colour}" if spec.colour else "")
-        categorised = rng.random() >= UNCATEGORISED_SHARE
+        if rng.random() >= UNCATEGORISED_SHARE:
+            categorised.add(pid)
         status = rng.choices(["active", "draft", "archived"], weights=[96, 3, 1])[0]
         age = rng.randint(0, 60) if rng.random() < 0.15 else rng.randint(61, 900)
         created = now - timedelta(days=age, seconds=rng.randrange(86400))
@@ -293,93 +328,104 @@ def _product_rows(
         )
         if spec.duplicate_of is not None:
             description = f"<p>{spec.brand} {spec.model}. Marketplace listing.</p>"
-        values = _variant_options(spec)
         compare = rng.random() < 0.2
         sold_out = rng.random() < 0.04
-        cost_share = rng.uniform(0.3, 0.6)
-        first_gtin = ""
-        for n, vals in enumerate(values, start=1):
+        cost_share = Decimal(str(round(rng.uniform(0.3, 0.6), 2)))
+        variants = []
+        for n, vals in enumerate(_variant_options(spec), start=1):
             vid = pid * 100 + n
             price = spec.price
             if leaf.sizes in ("cookware", "tent", "pack", "weights", "set") and spec.sizes:
                 price = _money(spec.price * (1 + Decimal("0.2") * spec.sizes.index(vals[-1])))
             quantity = 0 if sold_out or rng.random() < 0.15 else rng.choice([1, 2, 3, 5, 8, 12, 20, 35, 60, 120])
-            barcode = gtin13(owner * 100 + n)
-            first_gtin = first_gtin or "0" + barcode
-            padded = (*vals, "", "")[:3]
+            option1, option2, option3 = (*vals, "", "")[:3]
             variants.append(
-                (
-                    tenant_id, pid, vid, " / ".join(vals), *padded, price,
-                    _money(price * Decimal(rng.choice(["1.2", "1.25", "1.3", "1.5"]))) if compare else None,
-                    _money(price * Decimal(str(round(cost_share, 2)))), f"{leaf.name[:3].upper()}-{vid}", barcode,
-                    quantity, rng.random() > 0.05, rng.random() < 0.05, n, created, now,
-                )
-            )  # fmt: skip
-            gtins.append((tenant_id, pid, "0" + barcode, n - 1, False))
-        for position, (name, option_values) in enumerate(_option_names(spec), start=1):
-            options.append((tenant_id, pid, pid * 10 + position, name, position, json.dumps(option_values)))
-        products.append(
-            (
-                tenant_id, pid, title, description, f"https://cdn.example.com/demo/{owner}.jpg", spec.brand,
-                leaf.name, f"{title.lower().replace(' ', '-').replace('&', 'and')}-{pid}", status,
-                f"{spec.brand}, {leaf.name}, {spec.material}", status != "archived",
-                leaf_pks[leaf.external_id] if categorised else None, "" if categorised else leaf.name,
-                first_gtin, "ready" if categorised else "new", created, "", created, now, "[]",
+                {
+                    "id": vid,
+                    "title": " / ".join(vals),
+                    "option1": option1,
+                    "option2": option2,
+                    "option3": option3,
+                    "price": price,
+                    "compare_at_price": (
+                        _money(price * Decimal(rng.choice(["1.2", "1.25", "1.3", "1.5"]))) if compare else None
+                    ),
+                    "cost": _money(price * cost_share),
+                    "sku": f"{leaf.name[:3].upper()}-{vid}",
+                    "barcode": gtin13(owner * 100 + n),  # a duplicate listing carries its original's GTINs
+                    "inventory_quantity": quantity,
+                    "inventory_management": "shopify" if rng.random() > 0.05 else None,
+                    "inventory_policy": "continue" if rng.random() < 0.05 else "deny",
+                    "created_at": created,
+                }
             )
-        )  # fmt: skip
-    return products, options, variants, gtins
-
-
-def _with_pks(rows: list[tuple], position: int, pks: dict[int, int]) -> Iterator[tuple]:
-    """Rows with the product external id at ``position`` replaced by the product's pk."""
-    for row in rows:
-        yield (*row[:position], pks[row[position]], *row[position + 1 :])
+        items.append(
+            {
+                "id": pid,
+                "title": title,
+                "body_html": description,
+                "vendor": spec.brand,
+                "product_type": leaf.name,
+                "handle": f"{title.lower().replace(' ', '-').replace('&', 'and')}-{pid}",
+                "status": status,
+                "tags": f"{spec.brand}, {leaf.name}, {spec.material}",
+                "created_at": created,
+                "image": {"src": f"https://cdn.example.com/demo/{owner}.jpg"},
+                "options": [
+                    {"id": pid * 10 + position, "name": name, "position": position, "values": values}
+                    for position, (name, values) in enumerate(_option_names(spec), start=1)
+                ],
+                "variants": variants,
+            }
+        )
+    return items, categorised
 
 
 def _write_products(
     tenant: Tenant, count: int, rng: random.Random, leaf_pks: dict[int, int], now: datetime, show: bool
-) -> tuple[list[Spec], list[int]]:
-    """Write the products; returns the specs (without text) and the duplicates' product pks."""
+) -> list[Spec]:
+    """Sync the products through the platform's product sync (catalog.sync.products_sync), with the shop's
+    categories set in the same transaction; returns the specs. Products already stored are not sent again."""
     bar = Progress("products", count, enabled=show)
     specs_all: list[Spec] = []
-    duplicates: list[int] = []
-    all_pks: dict[int, int] = {}  # a duplicate's original may be in an earlier chunk
     # the plan has a random stream of its own: rows draw from ``rng`` chunk by chunk, and sharing one
     # stream would make the shop depend on the chunk size
     stream = product_specs(count, random.Random(rng.random()))
     while chunk := list(itertools.islice(stream, CHUNK)):
         specs_all.extend(chunk)
-        products, options, variants, gtins = _product_rows(chunk, tenant.pk, leaf_pks, rng, now)
+        items, categorised = _shopify_products(chunk, rng, now)
+        stored = set(
+            Product.objects.for_tenant(tenant)
+            .filter(external_id__gte=chunk[0].external_id, external_id__lte=chunk[-1].external_id)
+            .values_list("external_id", flat=True)
+        )
+        new = [item for item in items if item["id"] not in stored]
         with transaction.atomic():
-            lo, hi = chunk[0].external_id, chunk[-1].external_id
-            # Products already there (a re-run, or the small demo's products 1000...) keep their own
-            # options, variants and GTINs: only new products get the generated ones.
-            existing = set(
-                Product.objects.for_tenant(tenant)
-                .filter(external_id__gte=lo, external_id__lte=hi)
-                .values_list("external_id", flat=True)
-            )
-            if existing:
-                options = [r for r in options if r[1] not in existing]
-                variants = [r for r in variants if r[1] not in existing]
-                gtins = [r for r in gtins if r[1] not in existing]
-            insert(Product, PRODUCT_COLUMNS, products)
-            pks = dict(
-                Product.objects.for_tenant(tenant)
-                .filter(external_id__gte=lo, external_id__lte=hi)
-                .values_list("external_id", "pk")
-            )
-            option_cols = ["tenant_id", "product_id", "external_id", "name", "position", "values"]
-            insert(ProductOption, option_cols, _with_pks(options, 1, pks))
-            insert(Variant, VARIANT_COLUMNS, _with_pks(variants, 1, pks))
-            insert(ProductGtin, ["tenant_id", "product_id", "gtin", "position", "restricted"], _with_pks(gtins, 1, pks))
-        all_pks.update(pks)
-        for spec in chunk:
-            if spec.duplicate_of is not None:
-                duplicates += [all_pks[spec.external_id], all_pks[FIRST_PRODUCT + spec.duplicate_of]]
+            for start in range(0, len(new), SYNC_BATCH):
+                batch = list(enumerate(new[start : start + SYNC_BATCH]))
+                result = catalog_sync.products_sync(tenant=tenant, items=batch)
+                if result["rejected"]:
+                    raise RuntimeError(f"the product sync refused generated products: {result['rejected'][:3]}")
+            _categorize(tenant, chunk, categorised, leaf_pks)
         bar.advance(len(chunk))
     bar.close()
-    return specs_all, duplicates
+    return specs_all
+
+
+def _categorize(tenant: Tenant, specs: list[Spec], categorised: set[int], leaf_pks: dict[int, int]) -> None:
+    """The shop's own categories on the products it categorised (catalog.services.products_categorize)."""
+    pks = dict(
+        Product.objects.for_tenant(tenant)
+        .filter(external_id__gte=specs[0].external_id, external_id__lte=specs[-1].external_id)
+        .values_list("external_id", "pk")
+    )
+    wanted = [
+        (pks[spec.external_id], leaf_pks[spec.leaf.external_id])
+        for spec in specs
+        if spec.external_id in categorised and spec.external_id in pks and spec.leaf.external_id in leaf_pks
+    ]
+    for start in range(0, len(wanted), CHUNK):
+        catalog_services.products_categorize(tenant=tenant, categories=dict(wanted[start : start + CHUNK]))
 
 
 @dataclass
@@ -478,16 +524,22 @@ def _write_orders(
     def popular() -> int:
         return ranked[bisect.bisect_right(pop_cum, rng.random() * total_pop)]
 
-    def line(i: int) -> tuple:
+    def line(i: int) -> dict:
         n = cat.var_count[i]
         j = cat.var_start[i] + min(n - 1, int(rng.triangular(0, n, n / 2)))  # middle sizes sell most
         quantity = rng.choices((1, 2, 3), weights=(85, 12, 3))[0]
         cents = cat.var_cents[j]
         discount = (cents * quantity // 10) if rng.random() < 0.1 else 0
-        return (cat.product_pk[i], cat.var_pk[j], FIRST_PRODUCT + i, cat.var_ext[j], quantity, cents, discount)
+        return {
+            "product_id": FIRST_PRODUCT + i,
+            "variant_id": cat.var_ext[j],
+            "quantity": quantity,
+            "price": Decimal(cents) / 100,
+            "total_discount": Decimal(discount) / 100,
+        }
 
     while lines < lines_target:
-        orders, order_lines = [], []
+        orders = []
         for _ in range(ORDER_CHUNK):
             if lines >= lines_target:
                 break
@@ -504,65 +556,29 @@ def _write_orders(
             day = bisect.bisect_right(day_cum, rng.random() * total_day) + 1
             created = today - timedelta(days=day) + timedelta(seconds=rng.randrange(86400))
             cancelled = created + timedelta(hours=3) if rng.random() < 0.02 else None
-            ext = FIRST_ORDER + k
-            orders.append((tenant.pk, ext, created, cancelled, created))
-            order_lines += [(ext, *line(i)) for i in basket]
+            line_items = [line(i) for i in basket]
+            orders.append(
+                {"id": FIRST_ORDER + k, "created_at": created, "cancelled_at": cancelled, "line_items": line_items}
+            )
             k += 1
             lines += len(basket)
-        with transaction.atomic():
-            lo, hi = orders[0][1], orders[-1][1]
-            before = set(
-                Order.objects.for_tenant(tenant)
-                .filter(external_id__gte=lo, external_id__lte=hi)
-                .values_list("external_id", flat=True)
-            )
-            new = [o for o in orders if o[1] not in before]
-            if new:
-                insert(Order, ["tenant_id", "external_id", "created_at", "cancelled_at", "synced_at"], new)
-                pks = dict(
-                    Order.objects.for_tenant(tenant)
-                    .filter(external_id__gte=lo, external_id__lte=hi)
-                    .values_list("external_id", "pk")
-                )
-                rows = (
-                    (tenant.pk, pks[o], p, v, pe, ve, q, Decimal(c) / 100, Decimal(d) / 100)
-                    for o, p, v, pe, ve, q, c, d in order_lines
-                    if o not in before
-                )
-                columns = ["tenant_id", "order_id", "product_id", "variant_id", "product_external_id",
-                           "variant_external_id", "quantity", "price", "total_discount"]  # fmt: skip
-                written_lines += insert(OrderLine, columns, rows, skip_existing=False)
-                written_orders += len(new)
-        bar.advance(len(order_lines))
+        # orders stored by an earlier run are not sent again (the sync would find them unchanged)
+        stored = set(
+            Order.objects.for_tenant(tenant)
+            .filter(external_id__gte=orders[0]["id"], external_id__lte=orders[-1]["id"])
+            .values_list("external_id", flat=True)
+        )
+        new = [order for order in orders if order["id"] not in stored]
+        for start in range(0, len(new), ORDER_SYNC_BATCH):
+            batch = new[start : start + ORDER_SYNC_BATCH]
+            result = catalog_sync.orders_sync(tenant=tenant, items=list(enumerate(batch)))
+            if result["rejected"]:
+                raise RuntimeError(f"the order sync refused generated orders: {result['rejected'][:3]}")
+            written_orders += len(result["created"])
+            written_lines += sum(len(order["line_items"]) for order in batch)
+        bar.advance(sum(len(order["line_items"]) for order in orders))
     bar.close()
     return written_orders, written_lines
-
-
-def rollup_daily_sales(tenant: Tenant) -> int:
-    """Rebuild the tenant's DailySales from its order lines in one statement.
-
-    The same aggregation as catalog.services.daily_sales_rollup (non-cancelled
-    lines per variant and UTC day, revenue net of discounts), done in SQL: the
-    service builds model instances per (variant, day) in 5,000-variant chunks,
-    minutes for a million lines.
-    """
-    day = "(o.created_at AT TIME ZONE 'UTC')::date" if connection.vendor == "postgresql" else "date(o.created_at)"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {DailySales._meta.db_table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
-        cursor.execute(
-            f"""
-            INSERT INTO {DailySales._meta.db_table} (tenant_id, product_id, variant_id, date, units, revenue, discount)
-            SELECT l.tenant_id, v.product_id, l.variant_id, {day}, SUM(l.quantity),
-                   ROUND(SUM(l.price * l.quantity) - SUM(l.total_discount), 2), ROUND(SUM(l.total_discount), 2)
-            FROM {OrderLine._meta.db_table} l
-            JOIN {Order._meta.db_table} o ON o.id = l.order_id
-            JOIN {Variant._meta.db_table} v ON v.id = l.variant_id
-            WHERE l.tenant_id = %s AND o.cancelled_at IS NULL
-            GROUP BY l.tenant_id, v.product_id, l.variant_id, {day}
-            """,  # noqa: S608  (table names from the models, values are parameters)
-            [tenant.pk],
-        )
-        return cursor.rowcount
 
 
 def _collections(tenant: Tenant, specs: list[Spec], cat: Catalog, rng: random.Random) -> int:
@@ -598,75 +614,85 @@ def _collections(tenant: Tenant, specs: list[Spec], cat: Catalog, rng: random.Ra
         Collection.objects.for_tenant(tenant).filter(external_id=cid).update(
             recipe=recipe, revert_sorting="manual", enabled=cid == 400000001 or cid >= LEAF_COLLECTION_BASE
         )
+    # one product with option sorting on (its sizes), so the product actions have something to show
+    option = (
+        ProductOption.objects.for_tenant(tenant)
+        .filter(name="Size", product__external_id__gte=FIRST_PRODUCT, external_id__isnull=False)
+        .order_by("product__external_id")
+        .select_related("product")
+        .first()
+    )
+    if option is not None:
+        merchandising_services.product_enable(
+            tenant=tenant,
+            product_id=option.product.external_id,
+            options=[{"option_id": option.external_id, "option_name": option.name, "sort_type": "common_sizes"}],
+        )
     return len(items)
 
 
 def _pricing(
     tenant: Tenant, specs: list[Spec], cat: Catalog, rng: random.Random, today: datetime, show: bool
 ) -> tuple[int, int]:
-    """Pricing settings, 2-4 competitors and weekly observations for a share of the products."""
-    chosen = sorted(rng.sample(range(len(specs)), max(1, int(len(specs) * PRICED_SHARE))))
+    """Pricing settings, 2-4 competitors and weekly observations for a share of the products.
+
+    The observations go through the platform's competitor-price feed (pricing.services.observations_ingest),
+    which creates the competitors and keeps their current prices; returns (competitors, observations) new.
+    """
+    # product 1001 always: the docs' and the OpenAPI examples' priced product
+    chosen = sorted(
+        set(rng.sample(range(len(specs)), max(1, int(len(specs) * PRICED_SHARE)))) | {min(1, len(specs) - 1)}
+    )
     chosen = [i for i in chosen if cat.var_count[i]]
-    strategies = ["match_lowest", "beat_lowest", "stay_above_cost"]
+    strategies = [Strategy.MATCH_LOWEST, Strategy.BEAT_LOWEST, Strategy.STAY_ABOVE_COST]
     bar = Progress("competitors", len(chosen), enabled=show)
-    competitors = observations = 0
+    competitors_before = Competitor.objects.for_tenant(tenant).count()
+    observations = 0
     for start in range(0, len(chosen), CHUNK):
         part = chosen[start : start + CHUNK]
-        settings_rows, competitor_rows, observed = [], [], []
+        settings, observed = [], []
         for i in part:
-            pk = cat.product_pk[i]
             base = Decimal(cat.var_cents[cat.var_start[i]]) / 100
             strategy = strategies[i % 3]
-            settings_rows.append(
-                (
-                    tenant.pk, pk, _money(base * Decimal("0.8")), _money(base * Decimal("1.3")), i % 2 == 0, True,
-                    strategy, Decimal("0.50") if strategy == "beat_lowest" else None,
-                    Decimal(15) if strategy == "stay_above_cost" else Decimal(0), False, CENT, False, "keep", "{}",
-                    today, today,
+            settings.append(
+                PricingSettings(
+                    tenant=tenant,
+                    product_id=cat.product_pk[i],
+                    min_price=_money(base * Decimal("0.8")),
+                    max_price=_money(base * Decimal("1.3")),
+                    auto_reprice=i % 2 == 0,
+                    strategy=strategy,
+                    beat_amount=Decimal("0.50") if strategy == Strategy.BEAT_LOWEST else None,
+                    min_margin_percent=Decimal(15) if strategy == Strategy.STAY_ABOVE_COST else Decimal(0),
                 )
-            )  # fmt: skip
+            )
             for name in rng.sample(words.COMPETITORS, rng.randint(2, 4)):
                 level = rng.uniform(0.85, 1.15)
                 hour = rng.randint(0, 23)
-                history = []
+                url = f"https://www.{name.lower().replace(' ', '')}.example/p/{FIRST_PRODUCT + i}"
                 for week in range(OBSERVATION_WEEKS, 0, -1):
                     price = max(CENT, _money(base * Decimal(str(round(level + rng.uniform(-0.04, 0.04), 4)))))
-                    at = today - timedelta(days=7 * week) + timedelta(hours=hour)
-                    history.append((price, rng.random() > 0.1, at))
-                url = f"https://www.{name.lower().replace(' ', '')}.example/p/{FIRST_PRODUCT + i}"
-                last = history[-1]
-                competitor_rows.append((tenant.pk, pk, name, url, last[0], last[1], last[2], today, today))
-                observed.append(((pk, name), history))
-        with transaction.atomic():
-            settings_cols = ["tenant_id", "product_id", "min_price", "max_price", "auto_reprice", "active", "strategy",
-                             "beat_amount", "min_margin_percent", "charm_pricing", "threshold", "include_out_of_stock",
-                             "no_offers", "last_decision", "created_at", "updated_at"]  # fmt: skip
-            insert(PricingSettings, settings_cols, settings_rows)
-            competitors += insert(
-                Competitor,
-                ["tenant_id", "product_id", "name", "url", "current_price", "in_stock", "last_observed_at",
-                 "created_at", "updated_at"],
-                competitor_rows,
-            )  # fmt: skip
-            pks = {
-                (p, n): c
-                for p, n, c in Competitor.objects.for_tenant(tenant)
-                .filter(product_id__in=[cat.product_pk[i] for i in part])
-                .values_list("product_id", "name", "pk")
-            }
-            rows = (
-                (tenant.pk, pks[key], key[0], price, in_stock, at, at)
-                for key, history in observed
-                for price, in_stock, at in history
-            )
-            observations += insert(
-                Observation,
-                ["tenant_id", "competitor_id", "product_id", "price", "in_stock", "observed_at", "received_at"],
-                rows,
-            )
+                    # weekly, the last one yesterday: fresh enough for repricing to act on
+                    at = today - timedelta(days=7 * week - 6) + timedelta(hours=hour)
+                    observed.append(
+                        ObservationIn(
+                            index=len(observed),
+                            product_id=FIRST_PRODUCT + i,
+                            competitor=name,
+                            url=url,
+                            price=price,
+                            in_stock=rng.random() > 0.1,
+                            observed_at=at,
+                        )
+                    )
+        # the shop's repricing settings (what ShopiSync's PUT sets, plus a strategy), then the feed
+        PricingSettings.objects.bulk_create(settings, ignore_conflicts=True)
+        for at in range(0, len(observed), OBSERVATION_BATCH):
+            results = pricing_services.observations_ingest(tenant=tenant, items=observed[at : at + OBSERVATION_BATCH])
+            observations += sum(r["status"] == "created" for r in results.values())
         bar.advance(len(part))
     bar.close()
-    return competitors, observations
+    return Competitor.objects.for_tenant(tenant).count() - competitors_before, observations
 
 
 def generate(
@@ -677,22 +703,22 @@ def generate(
     now = timezone.now()
     today = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
     report = Report()
+    # The taxonomy first (its writes queue one category-suggestion refresh each: of no products yet), then each
+    # chunk of products synced and given the shop's categories in one transaction, so the suggestions the
+    # sync queues (run after the commit) rank only the few products left without a category.
     leaf_pks = _taxonomy(tenant, now)
+    specs = _write_products(tenant, products, rng, leaf_pks, now, progress)
     report.categories = len(words.BRANCHES) + len(words.LEAVES)
-    specs, duplicates = _write_products(tenant, products, rng, leaf_pks, now, progress)
-    # Duplicate clusters through catalog's own service (union-find over shared GTINs); few products.
-    for start in range(0, len(duplicates), 2000):
-        catalog_services.clusters_refresh(tenant=tenant, product_ids=duplicates[start : start + 2000])
     cat = _load_catalog(tenant, products)
     report.products = sum(1 for pk in cat.product_pk if pk)
     report.variants = len(cat.var_pk)
     # Each stage has its own random stream, so a stage's data does not depend on the sizes of earlier ones.
+    sales_before = DailySales.objects.for_tenant(tenant).count()
     report.orders, report.order_lines = _write_orders(
         tenant, specs, cat, lines if lines is not None else products * LINES_PER_PRODUCT,
         random.Random(seed * 7 + 1), today, progress,
     )  # fmt: skip
-    if report.order_lines or not DailySales.objects.for_tenant(tenant).exists():
-        report.daily_sales = rollup_daily_sales(tenant)
+    report.daily_sales = DailySales.objects.for_tenant(tenant).count() - sales_before  # the order sync's rollups
     report.collections = _collections(tenant, specs, cat, random.Random(seed * 7 + 2))
     report.competitors, report.observations = _pricing(tenant, specs, cat, random.Random(seed * 7 + 3), today, progress)
     _analyze()
