@@ -151,4 +151,15 @@ def assert_cross_tenant(surface: str, other_client: APIClient, method: str, path
     assert_not_found(surface, response)
 
 
+@pytest.fixture
+def eager_tasks():
+    """Tasks run inline in this process, also where REDIS_URL makes Celery send them to a broker."""
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
 from tests.celery_worker import live_celery_worker  # noqa: E402, F401  (fixture)

@@ -20,17 +20,6 @@ def _fresh_indexes():
 
 
 @pytest.fixture
-def eager_tasks():
-    """Run tasks inline in this process (also where REDIS_URL makes Celery send them to a broker)."""
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
-@pytest.fixture
 def reader(keys_a):
     return client_for(keys_a.read.plaintext)
 

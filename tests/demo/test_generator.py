@@ -26,7 +26,6 @@ from catalog.models import (
     ProductOption,
     Variant,
 )
-from config.celery import app as celery_app
 from demo import generator, words
 from demo.generator import FIRST_PRODUCT, generate
 from merchandising.models import Collection, CollectionProduct
@@ -263,15 +262,6 @@ def test_generated_products_get_same_model_similar_and_complementary_recommendat
     for product in Product.objects.filter(tenant=tenant_a).order_by("external_id")[:30]:
         kinds |= {c.kind for c in recommendation_selectors.compute(tenant_a, product)}
     assert {"same_model", "similar", "complementary"} <= kinds
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks run inline, also where REDIS_URL gives Celery a broker."""
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = saved
 
 
 def test_repricing_acts_on_the_fed_observations_once(tenant_a, django_capture_on_commit_callbacks, eager_tasks):

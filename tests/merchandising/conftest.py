@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from config.celery import app as celery_app
 from merchandising.models import Collection, CollectionProduct, Recipe
 from tests import factories
 
@@ -18,13 +17,9 @@ ENDPOINT = "/api/v1/"
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks():
+def _eager_tasks(eager_tasks):
     """Tasks run inline unless a test starts a live worker (which turns eager off for itself)."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager
-    conf.task_always_eager = True
     yield
-    conf.task_always_eager = saved
 
 
 def call(client, action: str | None = None, **params):

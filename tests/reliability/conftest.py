@@ -11,18 +11,8 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from config.celery import app as celery_app
 from tenants.models import Tenant
 from tests.conftest import Keys, client_for
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks run inline: a queued sort or repricing of tenant B must not wait in a broker."""
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = saved
 
 
 def tenant_models() -> list[type[models.Model]]:
