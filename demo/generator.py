@@ -63,7 +63,7 @@ FIRST_ORDER = 50_000_000
 LINES_PER_PRODUCT = 10  # 100,000 products -> 1,000,000 order lines
 CHUNK = 5000  # products per transaction
 SYNC_BATCH = 1000  # products per product sync call (the platform API's maximum)
-ORDER_CHUNK = 20_000  # orders planned at a time
+ORDER_CHUNK = 100_000  # orders planned at a time
 ORDER_SYNC_BATCH = 5000  # orders per order sync call
 OBSERVATION_BATCH = 5000  # observations per competitor-price feed call
 CENT = Decimal("0.01")
@@ -568,7 +568,9 @@ def _write_orders(
             .filter(external_id__gte=orders[0]["id"], external_id__lte=orders[-1]["id"])
             .values_list("external_id", flat=True)
         )
-        new = [order for order in orders if order["id"] not in stored]
+        # sent oldest first, as a shop's order history comes: each call's daily-sales rollup then rebuilds a few
+        # days instead of the whole year again (the same orders and ids, only the order of the calls changes)
+        new = sorted((order for order in orders if order["id"] not in stored), key=lambda order: order["created_at"])
         for start in range(0, len(new), ORDER_SYNC_BATCH):
             batch = new[start : start + ORDER_SYNC_BATCH]
             result = catalog_sync.orders_sync(tenant=tenant, items=list(enumerate(batch)))
