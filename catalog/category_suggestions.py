@@ -25,6 +25,7 @@ from catalog import categorizing, index, services
 from catalog.embeddings import clean_text
 from catalog.models import Category, CategorySource, Product
 from catalog.selectors import MAX_ID
+from core.locks import keys_lock
 from tenants.models import Tenant
 
 CHUNK = 2000  # products per task at most: ranked together (they inform each other), a few seconds
@@ -135,6 +136,10 @@ def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) 
     now = timezone.now()
     changed: list[int] = []
     with transaction.atomic():
+        # The locks in the sync's order (the products' keys, then their rows by id): a sync writes product
+        # rows in no particular order, and row locks taken first here deadlocked with it.
+        external_ids = Product.objects.filter(pk__in=list(by_pk)).values_list("external_id", flat=True)
+        keys_lock("product", tenant.pk, external_ids)
         products = list(_open(tenant).select_for_update().filter(pk__in=list(by_pk)).order_by("pk"))
         for product in products:
             suggestions = by_pk[product.pk]

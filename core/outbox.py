@@ -17,11 +17,12 @@ import time
 from typing import Any
 
 from celery import current_app
+from celery.exceptions import Retry
 from django.conf import settings
 from django.db import transaction
 
 from core.models import TaskOutbox
-from core.retry import TRANSIENT
+from core.retry import MAX_RETRIES, TRANSIENT
 
 log = logging.getLogger("core.outbox")
 
@@ -34,10 +35,28 @@ def enqueue(task: Any, *args: Any) -> None:
     the caller: the outbox row written here is removed once the broker took the task, else the sweeper
     sends it later. Arguments are ids, lists of ids and short strings (stored as JSON)."""
     if current_app.conf.task_always_eager:
-        transaction.on_commit(lambda: task.delay(*args))  # the embedded mode: run inline, errors propagate
+        transaction.on_commit(lambda: run_inline(task, list(args)))  # the embedded mode: no worker, run it now
         return
     row = TaskOutbox.objects.create(task=task.name, args=list(args))
     transaction.on_commit(lambda: publish(task.name, list(args), outbox_id=row.pk))
+
+
+def run_inline(task: Any, args: list) -> None:
+    """Run ``task(*args)`` here and now, after the write that queued it committed (the embedded mode).
+
+    The write stands whatever the task does, so a failing task is logged, never raised into the answer of a
+    committed write (a 500 after a commit). A transient error (a deadlock, a dropped connection) is tried
+    again at once, up to ``MAX_RETRIES`` times: Celery's eager retry raises instead of running again."""
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            task.delay(*args)
+            return
+        except (Retry, *TRANSIENT) as exc:
+            if attempt == MAX_RETRIES:
+                log.error("task %s%s failed after %d tries: %s", task.name, tuple(args), attempt + 1, exc)
+        except Exception:
+            log.exception("task %s%s failed; the write that queued it stands", task.name, tuple(args))
+            return
 
 
 def publish(name: str, args: list, *, outbox_id: int | None = None, force: bool = False) -> bool:

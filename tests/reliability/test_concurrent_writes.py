@@ -15,10 +15,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 
+from catalog import category_suggestions
 from catalog.models import Category, DailySales, Order, OrderLine, Product, Variant
+from core.locks import keys_lock
 from tests import factories
+from tests.catalog.conftest import make_category
+from tests.celery_worker import wait_for
 from tests.reliability.servers import WebServer, database_url_of_tests, http
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,6 +167,53 @@ def test_overlapping_product_syncs_leave_each_product_as_one_payload(web, tenant
 
 
 # ---- item 11: deadlocks and races ------------------------------------------------------------------------
+
+
+def test_category_suggestion_takes_the_products_keys_before_their_rows(tenant_a):
+    # A sync holds its products' keys and writes their rows in no particular order; a suggestion that
+    # locked rows (by id) first deadlocked with it (a 500 of test_overlapping_product_syncs in CI). Here a
+    # "sync" holds the keys: the suggestion must wait on them, before touching any row.
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    shoes = make_category(tenant_a, 66_000_001, "Footwear")
+    make_category(tenant_a, 66_000_002, "Running Shoes", parent=shoes, description="Trainers and sneakers")
+    shoe = factories.product(tenant_a, external_id=66_100_001, name="Trail running shoe")
+    held, release = threading.Event(), threading.Event()
+
+    def sync_holding_keys() -> None:
+        try:
+            with transaction.atomic():
+                keys_lock("product", tenant_a.pk, [shoe.external_id])
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def suggest() -> int:
+        try:
+            return category_suggestions.category_suggestions_compute(tenant_id=tenant_a.pk, product_ids=[shoe.pk])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(sync_holding_keys)
+        assert held.wait(10)
+        suggestion = pool.submit(suggest)
+        waited = wait_for(lambda: _advisory_waiters() == 1 or suggestion.done(), timeout=20)
+        waiting = _advisory_waiters() == 1 and not suggestion.done()
+        release.set()
+        holder.result(timeout=30)
+        assert suggestion.result(timeout=60) == 1
+    assert waited and waiting
+
+
+def _advisory_waiters() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            " AND datname = current_database()"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_patches_linking_two_products_to_each_other_never_deadlock(web, tenant_a, keys_a):
