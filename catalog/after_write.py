@@ -7,7 +7,7 @@ write announces nothing:
 
 * embedding: products created or whose embedded text changed are (re-)embedded by a worker
   (``products_embed``; inline when tasks are eager). Embedding was ~40% of a sync create call's time;
-* category suggestion: those of them without a category get one suggested (``product_category_suggest``);
+* category suggestion: those of them without a category get one suggested (``category_suggestions_chunk``);
   a category the merchant set or a suggestion already made is not suggested again on a text change;
 * the index: every process's product index is patched with the changed rows (or rebuilt when duplicate
   clusters moved, which can touch any product);
@@ -56,7 +56,7 @@ def products_written(
         transaction.on_commit(lambda: index.products_changed(tenant, ids))
     to_suggest = [pk for pk in to_embed if pk not in categorised]
     if to_suggest:
-        enqueue(tasks.product_category_suggest, to_suggest)
+        enqueue(tasks.category_suggestions_chunk, tenant.pk, to_suggest)  # routed to the tenant's queue
     flipped = sorted(sellable_flipped)
     if flipped:
         products_sellable_changed.send(sender=Product, tenant=tenant, product_ids=flipped)

@@ -38,7 +38,10 @@ def product_recommend(self, product_id: int, tenant_id: int | None = None) -> bo
 
 @shared_task(acks_late=True, **RETRY_TRANSIENT)
 def product_category_suggest(product_ids: list[int] | int) -> int:
-    """Suggest (and above the threshold assign) categories for products without a merchant-set category."""
+    """Suggest (and above the threshold assign) categories for products without a merchant-set category.
+
+    Kept for tasks queued before writes named their tenant (an outbox row or a broker message from an
+    older release); writes now queue ``category_suggestions_chunk``, which is routed to the tenant's queue."""
     ids = [product_ids] if isinstance(product_ids, int) else list(product_ids)
     by_tenant: dict[int, list[int]] = {}
     for pk, tenant_id in Product.objects.filter(pk__in=ids).values_list("pk", "tenant_id"):

@@ -23,8 +23,8 @@ app.autodiscover_tasks()
 
 # Catalogue tasks and where their tenant id is among their arguments: with CATALOG_QUEUES > 1 each goes to its
 # tenant's queue, so a worker consuming some of those queues builds and keeps only those tenants' indexes
-# (catalog/index.py) instead of every tenant's. Others (and product_recommend queued by the sweeper, which
-# gives no tenant) stay on the default queue.
+# (catalog/index.py) instead of every tenant's. Others stay on the default queue (product_recommend too when
+# sent without its tenant id, as by an older release).
 TENANT_ARG = {
     "catalog.tasks.products_embed": 0,
     "catalog.tasks.recommendations_chunk": 0,

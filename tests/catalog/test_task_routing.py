@@ -36,7 +36,7 @@ def test_a_tenant_s_catalogue_tasks_share_one_queue(settings):
 def test_tasks_without_a_tenant_stay_on_the_default_queue(settings):
     settings.CATALOG_QUEUES = 8
     default = settings.CELERY_TASK_DEFAULT_QUEUE
-    assert queue_of("catalog.tasks.product_recommend", (9001,)) == default  # queued again by the sweeper
+    assert queue_of("catalog.tasks.product_recommend", (9001,)) == default  # as an older release queued it
     assert queue_of("merchandising.tasks.collection_sort", (42,)) == default
     assert queue_of("catalog.tasks.webhook_process", (42,)) == default
 

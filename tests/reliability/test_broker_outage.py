@@ -144,7 +144,7 @@ def test_writes_during_a_broker_outage_answer_2xx_and_their_work_is_done_afterwa
     kept = set(TaskOutbox.objects.values_list("task", flat=True))
     assert {
         "catalog.tasks.product_recommend",
-        "catalog.tasks.product_category_suggest",
+        "catalog.tasks.category_suggestions_chunk",
         "catalog.tasks.products_embed",
         "merchandising.tasks.collection_sort",
         "pricing.tasks.reprice_tenant",

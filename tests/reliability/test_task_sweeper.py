@@ -17,7 +17,7 @@ from catalog.models import Product, ProductState
 from config import tasks
 from core.locks import retry_deadlock
 from core.models import TaskOutbox
-from merchandising.models import Collection, SortState
+from merchandising.models import Collection, SortState, StoreWriteback, WritebackKind, WritebackState
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +53,40 @@ def test_sweeper_sends_old_outbox_rows_and_stuck_work_only(tenant_a, sent, setti
     assert tasks.tasks_sweep() == 3
     assert sent == [
         ("catalog.tasks.product_recommend", [1]),
-        ("catalog.tasks.product_recommend", [stuck.pk]),
+        ("catalog.tasks.product_recommend", [stuck.pk, tenant_a.pk]),  # routed by its tenant
         ("merchandising.tasks.collection_sort", [queued.pk]),
     ]
     assert list(TaskOutbox.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not TaskOutbox.objects.filter(pk=old.pk).exists()
     assert Product.objects.filter(state=ProductState.RECOMMENDING).count() == 2  # the task changes states
+
+
+def test_sweeper_sends_writebacks_whose_task_is_gone_and_leaves_live_and_waiting_ones(tenant_a, sent, settings):
+    settings.TASK_STUCK_SECONDS = 600
+    collections = [
+        Collection.objects.create(tenant=tenant_a, external_id=n, title=f"C{n}", sort_state=SortState.IDLE)
+        for n in range(1, 5)
+    ]
+
+    def writeback(collection: Collection, state: str, age: timedelta) -> StoreWriteback:
+        wb = StoreWriteback.objects.create(
+            tenant=tenant_a, kind=WritebackKind.COLLECTION, collection=collection, state=state
+        )
+        StoreWriteback.objects.filter(pk=wb.pk).update(updated_at=timezone.now() - age)  # auto_now otherwise
+        return wb
+
+    dead = writeback(collections[0], WritebackState.SENDING, timedelta(minutes=20))  # its worker died
+    writeback(collections[1], WritebackState.SENDING, timedelta(minutes=1))  # being sent
+    writeback(collections[1], WritebackState.PENDING, timedelta(hours=1))  # queued when the one above ends
+    lost = writeback(collections[2], WritebackState.PENDING, timedelta(hours=1))  # its task was lost
+    writeback(collections[3], WritebackState.PENDING, timedelta(minutes=1))  # just queued
+    writeback(collections[3], WritebackState.DONE, timedelta(hours=2))
+
+    assert tasks.tasks_sweep() == 2
+    assert sent == [
+        ("merchandising.tasks.store_writeback_send", [dead.pk]),
+        ("merchandising.tasks.store_writeback_send", [lost.pk]),
+    ]
 
 
 def deadlock() -> OperationalError:
