@@ -464,11 +464,26 @@ def _kept(kind: str, tenant: Tenant, build: Callable[[_I | None, int], _I]) -> _
     if current is not None and current.version == version:
         _indexes.count("hits")
         return current
-    _indexes.count("misses" if current is None else "refreshes")
-    built = build(current, version)
-    if not _indexes.put(key, built) and _indexes.get(key) is None:
-        _warn_oversize(tenant, built)
-    return built
+    # One build per index at a time in this process: threads asking for the same index while it is built
+    # (the MCP server's, a threaded server's) wait for it and take it instead of each building a copy.
+    with _build_lock(key):
+        current = _indexes.get(key)
+        if current is not None and current.version >= version:
+            _indexes.count("hits")
+            return current
+        _indexes.count("misses" if current is None else "refreshes")
+        built = build(current, version)
+        if not _indexes.put(key, built) and _indexes.get(key) is None:
+            _warn_oversize(tenant, built)
+        return built
+
+
+_build_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _build_lock(key: tuple[str, str]) -> threading.Lock:
+    with _lock:
+        return _build_locks.setdefault(key, threading.Lock())
 
 
 # ---- category index -----------------------------------------------------------

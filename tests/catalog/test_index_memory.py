@@ -154,6 +154,35 @@ def test_an_evicted_tenant_is_built_again_on_its_next_use(tenant_a, tenant_b, se
     np.testing.assert_array_equal(again.matrix, first.matrix)  # the same index as before the eviction
 
 
+def test_threads_asking_for_one_index_while_it_is_built_share_one_build(tenant_a, monkeypatch):
+    index._indexes.clear()
+    built = index.product_index(tenant_a)
+    index._indexes.clear()
+    builds: list[str] = []
+    gets = threading.Semaphore(0)
+    real_get = index._indexes.get
+
+    def get(key):
+        gets.release()
+        return real_get(key)
+
+    def build(tenant, version):
+        builds.append(threading.current_thread().name)
+        # the other thread has looked in the cache (and found nothing) before this build ends
+        assert gets.acquire(timeout=10) and gets.acquire(timeout=10)
+        return built
+
+    monkeypatch.setattr(index._indexes, "get", get)
+    monkeypatch.setattr(index, "_build_product_index", build)
+    answers: list[object] = []
+    threads = [threading.Thread(target=lambda: answers.append(index.product_index(tenant_a))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(builds) == 1 and answers == [built, built]
+
+
 def test_a_write_is_still_seen_by_a_kept_index(tenant_a):
     products = shop(tenant_a, 4, 74_000)
     before = index.product_index(tenant_a)
