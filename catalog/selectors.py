@@ -145,6 +145,17 @@ def product_as_written(*, tenant: Tenant, before: Product, written: Product, rel
     return written
 
 
+def product_as_created(*, tenant: Tenant, written: Product, related_changed: bool) -> Product:
+    """The product as its detail (``product_get``) shows it after ``product_create``, from the row the create
+    wrote: a new product has no category, recommendations, GTINs or duplicate cluster. Read again only when
+    the create wrote GTINs too (``related_changed``): their rows, and the cluster they may have joined."""
+    if related_changed:
+        return _detail(tenant, key="id", value=written.pk)
+    written.recommendation_list = []
+    written.gtin_list = []
+    return written
+
+
 def product_gtin_details(*, product: Product) -> list[dict]:
     """The product's GTINs as sent, whether each is a valid GS1 code, its 14-digit form, and for a pack
     (GTIN-14, indicator 1-8) the base item's GTIN and the shop's products carrying it (linked, not merged).

@@ -291,8 +291,13 @@ def product_create(
     active: bool = True,
     gtin: Code | str | None = None,
     gtins: list[Code] | None = None,
-) -> Product:
-    """Create a product (Sortillus POST /products); its category is then suggested in the background."""
+) -> tuple[Product, bool]:
+    """Create a product (Sortillus POST /products); its category is then suggested in the background.
+
+    Returns the product as written (the row inserted, and its primary GTIN when it has one) and whether the
+    write changed more than that row: its GTINs, and the duplicate clusters they may have moved it into,
+    which whoever shows the product must read again.
+    """
     if Product.objects.for_tenant(tenant).filter(external_id=external_id).exists():
         raise ValidationFailed("Validation failed", {"id": ["has already been taken"]})
     product = Product(
@@ -314,7 +319,7 @@ def product_create(
     if clusters_moved:
         clusters_refresh(tenant=tenant, product_ids=[product.pk])
     after_write.products_written(tenant=tenant, created=[product.pk], clusters_moved=clusters_moved)
-    return product
+    return product, clusters_moved
 
 
 _TEXT_FIELDS = ("name", "description", "brand", "suggested_category_name")

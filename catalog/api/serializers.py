@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from rest_framework import serializers
 
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
-from apikeys.output import OutputSerializer, computed
+from apikeys.output import OMIT, OutputSerializer, computed, optional
 from catalog.api.fields import ExternalIdField, GtinField, TimestampField, sortillus_time
 
 MAX_GTINS = 50
@@ -80,27 +82,34 @@ def gtin_kwargs(data: dict) -> dict:
 # ---- products: output ---------------------------------------------------------------------------
 
 
-class RecommendationOutputSerializer(serializers.Serializer):
+class RecommendationOutputSerializer(OutputSerializer):
     product_id = serializers.IntegerField(source="recommended.external_id")
     explanation = serializers.CharField()
-    reason_json = serializers.JSONField(required=False)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not instance.reason_json:
-            data.pop("reason_json", None)
-        return data
+    # "object (optional)" in the vendor's doc: the key is left out when the recommendation has no reason
+    reason_json = optional(serializers.JSONField(required=False), lambda r: r.reason_json or OMIT)
 
 
-class GtinDetailOutputSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="as sent")
-    valid = serializers.BooleanField(help_text="a valid GS1 GTIN (only these find duplicates)")
-    normalised = serializers.CharField(allow_null=True, help_text="14 digits, when valid")
-    pack_of = serializers.CharField(
-        allow_null=True, help_text="for a GTIN-14 pack (indicator 1-8): the GTIN of the item it contains"
+class GtinDetailOutputSerializer(OutputSerializer):
+    # renders the dicts of catalog.selectors._gtin_details
+    code = computed(serializers.CharField(help_text="as sent"), itemgetter("code"))
+    valid = computed(
+        serializers.BooleanField(help_text="a valid GS1 GTIN (only these find duplicates)"), itemgetter("valid")
     )
-    pack_of_product_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="the shop's products carrying that item"
+    normalised = computed(
+        serializers.CharField(allow_null=True, help_text="14 digits, when valid"), itemgetter("normalised")
+    )
+    pack_of = computed(
+        serializers.CharField(
+            allow_null=True, help_text="for a GTIN-14 pack (indicator 1-8): the GTIN of the item it contains"
+        ),
+        itemgetter("pack_of"),
+    )
+    # only for a pack
+    pack_of_product_ids = optional(
+        serializers.ListField(
+            child=serializers.IntegerField(), required=False, help_text="the shop's products carrying that item"
+        ),
+        lambda d: d.get("pack_of_product_ids", OMIT),
     )
 
 
@@ -111,50 +120,52 @@ def _canonical(product):
     return cluster.canonical
 
 
-class ProductOutputSerializer(serializers.Serializer):
+def _canonical_id(product) -> int | None:
+    cluster = product.cluster
+    if cluster is None or cluster.canonical_id == product.pk:
+        return None
+    return cluster.canonical_id
+
+
+def _category_external_id(product) -> str | None:
+    return product.category.full_external_id if product.category_id else None
+
+
+def _primary_gtin(product) -> dict | None:
+    return next((d for d in product.gtin_list if (d["normalised"] or d["code"]) == product.gtin), None)
+
+
+def _gtin(product) -> str | None:
+    primary = _primary_gtin(product)
+    return primary["code"] if primary else None
+
+
+def _gtin_valid(product) -> bool | None:
+    primary = _primary_gtin(product)
+    return primary["valid"] if primary else None
+
+
+class ProductOutputSerializer(OutputSerializer):
+    # the detail (GET, POST and PATCH answers), as catalog.selectors.product_get loads it: rendered from this
+    # declaration compiled once (apikeys.output)
     sortillus_id = serializers.IntegerField(source="pk")
     external_id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
     image = serializers.CharField()
-    canonical_id = serializers.SerializerMethodField()
-    category_external_id = serializers.SerializerMethodField()
+    canonical_id = computed(serializers.IntegerField(read_only=True, allow_null=True), _canonical_id)
+    category_external_id = computed(serializers.CharField(read_only=True, allow_null=True), _category_external_id)
     sortillus_category_id = serializers.IntegerField(source="category_id", allow_null=True)
     active = serializers.BooleanField()
     state = serializers.CharField()
-    updated_at = TimestampField()
-    created_at = TimestampField()
+    updated_at = computed(TimestampField(), lambda p: sortillus_time(p.updated_at))
+    created_at = computed(TimestampField(), lambda p: sortillus_time(p.created_at))
     recommendations = RecommendationOutputSerializer(many=True, source="recommendation_list")
-    recommended_at = TimestampField()
+    recommended_at = computed(TimestampField(), lambda p: sortillus_time(p.recommended_at))
     # Additive to the vendor's body: the GTINs as sent and whether each is a valid GS1 code.
-    gtin = serializers.SerializerMethodField()
-    gtin_valid = serializers.SerializerMethodField()
+    gtin = computed(serializers.CharField(read_only=True, allow_null=True), _gtin)
+    gtin_valid = computed(serializers.BooleanField(read_only=True, allow_null=True), _gtin_valid)
     gtin_details = GtinDetailOutputSerializer(many=True, source="gtin_list")
-
-    @staticmethod
-    def _primary(product) -> dict | None:
-        return next((d for d in product.gtin_list if (d["normalised"] or d["code"]) == product.gtin), None)
-
-    def get_gtin(self, product) -> str | None:
-        primary = self._primary(product)
-        return primary["code"] if primary else None
-
-    def get_gtin_valid(self, product) -> bool | None:
-        primary = self._primary(product)
-        return primary["valid"] if primary else None
-
-    def get_canonical_id(self, product) -> int | None:
-        cluster = product.cluster
-        if cluster is None or cluster.canonical_id == product.pk:
-            return None
-        return cluster.canonical_id
-
-    def get_category_external_id(self, product) -> str | None:
-        return product.category.full_external_id if product.category_id else None
-
-
-def _category_external_id(product) -> str | None:
-    return product.category.full_external_id if product.category_id else None
 
 
 def _external_canonical_id(product) -> int | None:

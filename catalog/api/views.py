@@ -114,10 +114,11 @@ class ProductListCreateView(SortillusView):
     )
     def post(self, request):
         data = _validated(s.ProductCreateInputSerializer, _wrapped(request.data, "product"))
-        product = services.product_create(
+        # the answer is what the service wrote (the category is suggested after the commit, in the background)
+        written, related_changed = services.product_create(
             tenant=self.tenant, external_id=data["id"], **s.product_write_kwargs(data), **s.gtin_kwargs(data)
         )
-        product = selectors.product_get(tenant=self.tenant, external_id=product.external_id)
+        product = selectors.product_as_created(tenant=self.tenant, written=written, related_changed=related_changed)
         return Response(s.ProductOutputSerializer(product).data, status=201)
 
 

@@ -43,6 +43,16 @@ def has_error(body: dict, field: str) -> bool:
     return any(k == field or k.startswith((f"{field}.", f"{field}[")) for k in body["errors"])
 
 
+def _product_reads(queries) -> int:
+    """Statements reading catalog_product (the detail's raw statement, the ORM's reads and locks)."""
+    return sum(("FROM catalog_product " in q["sql"]) or ('FROM "catalog_product"' in q["sql"]) for q in queries)
+
+
+def _detail_reads(queries) -> int:
+    """The detail's one statement (catalog.selectors product_get and friends)."""
+    return sum("recommendations_json" in q["sql"] for q in queries)
+
+
 def doc_product(**overrides) -> dict:
     product = {
         "id": 6,
@@ -195,6 +205,34 @@ def test_create_malformed_json_is_400(sortillus):
     assert response.status_code == 400 and "error" in response.json()
 
 
+@pytest.mark.parametrize(
+    ("product", "reads", "detail_reads"),
+    [
+        # only the duplicate check: the answer is the row inserted (before: the detail read it again, 2 reads)
+        ({"id": 6, "name": "plain", "description": "d", "active": False}, 1, 0),
+        ({"id": 6, "name": "cleared", "gtin": "", "gtins": []}, 1, 0),  # no GTIN written
+        # GTINs written: the clustering reads, then the detail once for the GTINs and the cluster they joined
+        (doc_product(), 5, 1),
+    ],
+    ids=["row", "no-gtins", "gtins"],
+)
+def test_create_answers_what_it_wrote(sortillus, tenant_a, product, reads, detail_reads):
+    with CaptureQueriesContext(connection) as queries:
+        response = sortillus.post("/api/v3/products", {"product": product}, format="json")
+    assert response.status_code == 201, response.content
+    assert _product_reads(queries.captured_queries) == reads
+    assert _detail_reads(queries.captured_queries) == detail_reads
+    assert response.content == sortillus.get("/api/v3/products/6").content
+    assert response.json()["state"] == "new" and response.json()["gtin_details"] == (
+        []
+        if detail_reads == 0
+        else [
+            {"code": GTIN_A, "valid": True, "normalised": "0" + GTIN_A, "pack_of": None},
+            {"code": GTIN_B, "valid": True, "normalised": "0" + GTIN_B, "pack_of": None},
+        ]
+    )
+
+
 def test_create_needs_a_write_key(reader, tenant_a):
     response = create(reader)
     assert response.status_code == 403 and set(response.json()) == {"error"}
@@ -245,11 +283,6 @@ def test_patch_documented_example(sortillus, tenant_a, product6, wrapped):
     assert data["recommendations"] == [] and data["recommended_at"] is None
     product6.refresh_from_db()
     assert product6.transitions.get().event == "categorize"
-
-
-def _product_reads(queries) -> int:
-    """Statements reading catalog_product (the detail's raw statement, the ORM's reads and locks)."""
-    return sum(("FROM catalog_product " in q["sql"]) or ('FROM "catalog_product"' in q["sql"]) for q in queries)
 
 
 @pytest.mark.parametrize(
