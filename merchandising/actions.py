@@ -19,7 +19,7 @@ from catalog.models import Product
 from merchandising import selectors, services
 from merchandising.api import results as shapes
 from merchandising.api import serializers as s
-from merchandising.models import Collection, SortRun, StoreWriteback
+from merchandising.models import Collection, StoreWriteback
 from tenants.models import Tenant
 
 Handler = Callable[[Tenant, dict], Any]
@@ -62,19 +62,17 @@ def collection_out(c: Collection, product_count: int | None = None) -> dict[str,
     return render_function(shapes.CollectionOut)(c)
 
 
-def sort_run_out(run: SortRun | None) -> dict[str, Any] | None:
-    return None if run is None else render_function(shapes.SortRunOut)(run)
-
-
-def writeback_out(wb: StoreWriteback | None) -> dict[str, Any] | None:
-    return None if wb is None else render_function(shapes.StoreWritebackOut)(wb)
-
-
 recipe_out = render_function(shapes.RecipeOut)
 product_out = render_function(shapes.ProductOut)
 product_detail_out = render_function(shapes.ProductDetailOut)
-collection_product_out = render_function(shapes.CollectionProductOut)
-queued_option_out = render_function(shapes.QueuedOptionOut)
+collection_detail_out = render_function(shapes.CollectionDetailOut)
+collection_disabled_out = render_function(shapes.CollectionDisabledOut)
+bulk_toggle_out = render_function(shapes.BulkToggleOut)
+bulk_assign_out = render_function(shapes.BulkAssignOut)
+reverted_out = render_function(shapes.RevertedOut)
+boost_out = render_function(shapes.BoostOut)
+product_disabled_out = render_function(shapes.ProductDisabledOut)
+product_sort_queued_out = render_function(shapes.ProductSortQueuedOut)
 
 
 # ---- handlers ---------------------------------------------------------------------------------
@@ -87,27 +85,13 @@ def list_collections(tenant: Tenant, p: dict) -> list[dict]:
 def get_collection(tenant: Tenant, p: dict) -> dict:
     c = selectors.collection_get(tenant=tenant, collection_id=p["collection_id"])
     members = selectors.collection_products(collection=c, offset=p["offset"], limit=p["limit"])
-    total = c.memberships.count()
-    data = collection_out(c, product_count=total)
-    last = c.sort_runs.order_by("-started_at", "-id").first()
-    data["last_sort"] = sort_run_out(last)
-    data["last_sort_explanation"] = (last.message or None) if last else None
-    # platform extension: the latest writeback of an order to the store (null when none was made)
-    data["store_writeback"] = writeback_out(c.store_writebacks.order_by("-created_at", "-id").first())
-    data["offset"], data["limit"] = p["offset"], p["limit"]
     # The products come in pages; the response itself says whether and how to get the rest.
-    shown_to = p["offset"] + len(members)
-    data["has_more"] = shown_to < total
-    data["next_offset"] = shown_to if shown_to < total else None
-    if not members:
-        note = f"No products at offset {p['offset']}; the collection has {total}."
-    elif shown_to < total:
-        note = f"Products {p['offset'] + 1}-{shown_to} of {total}; call get_collection with offset={shown_to} for more."
-    else:
-        note = f"Products {p['offset'] + 1}-{shown_to} of {total}; there are no more."
-    data["products_note"] = note
-    data["products"] = [collection_product_out(m) for m in members]
-    return data
+    c.products_page = shapes.ProductsPage(members, offset=p["offset"], limit=p["limit"], total=c.memberships.count())
+    c.product_count = c.products_page.total
+    c.last_sort = c.sort_runs.order_by("-started_at", "-id").first()
+    # platform extension: the latest writeback of an order to the store (null when none was made)
+    c.latest_writeback = c.store_writebacks.order_by("-created_at", "-id").first()
+    return collection_detail_out(c)
 
 
 def enable_collection(tenant: Tenant, p: dict) -> dict:
@@ -116,7 +100,8 @@ def enable_collection(tenant: Tenant, p: dict) -> dict:
 
 def disable_collection(tenant: Tenant, p: dict) -> dict:
     collection, run = services.collection_disable(tenant=tenant, **p)
-    return collection_out(collection) | {"reverted": sort_run_out(run)}
+    collection.reverted = run  # the revert sort it ran, None without a revert order (CollectionDisabledOut)
+    return collection_disabled_out(collection)
 
 
 def update_collection(tenant: Tenant, p: dict) -> dict:
@@ -125,93 +110,38 @@ def update_collection(tenant: Tenant, p: dict) -> dict:
 
 def bulk_toggle_collections(tenant: Tenant, p: dict) -> dict:
     results = services.collections_bulk_toggle(tenant=tenant, **p)
-    return {
-        "updated": len(results),
-        "status": p["status"],
-        "collections": [
-            {"id": c.external_id, "enabled": c.enabled, "reverted": sort_run_out(run)} for c, run in results
-        ],
-    }
+    for collection, run in results:
+        collection.reverted = run  # the revert sort a disable ran, else None (ToggledOut)
+    return bulk_toggle_out(shapes.BulkToggled(status=p["status"], collections=[c for c, _ in results]))
 
 
 def bulk_assign_recipe(tenant: Tenant, p: dict) -> dict:
     collections = services.collections_bulk_assign_recipe(tenant=tenant, **p)
-    return {
-        "updated": len(collections),
-        "metrics_id": p["metrics_id"],
-        "collections": [
-            {"id": c.external_id, "metrics_id": c.recipe_id, "revert_sorting": c.revert_sorting or None}
-            for c in collections
-        ],
-    }
+    return bulk_assign_out(shapes.BulkAssigned(metrics_id=p["metrics_id"], collections=collections))
 
 
-def sort_plan_out(plan: services.SortPlan) -> dict[str, Any]:
-    """A dry run: the proposed order (first PREVIEW_PRODUCTS products in detail) and its plan_id."""
-    products = {
-        p.pk: p
-        for p in Product.objects.filter(pk__in=[*plan.new[:PREVIEW_PRODUCTS], *plan.moved[:250]]).only(
-            "external_id", "name"
-        )
-    }
-    old_position = {pid: i for i, pid in enumerate(plan.current)}
-    recipe = plan.recipe
-    return {
-        "collection_id": plan.collection.external_id,
-        "status": "preview",
-        "recipe": {"id": recipe.pk, "name": recipe.name, "days": recipe.days, "weights": recipe.weights},
-        "enabled": plan.collection.enabled,
-        "plan_id": plan.plan_id,
-        "product_count": len(plan.new),
-        "moves": len(plan.moved),
-        "moved_product_ids": [products[pk].external_id for pk in plan.moved[:250] if pk in products],
-        "products": [
-            {
-                "product_id": products[pk].external_id,
-                "title": products[pk].name,
-                "position": i,
-                "current_position": old_position.get(pk),
-                "score": plan.scores[pk].score,
-                "score_details": plan.scores[pk].points,
-                "boost": plan.boosts.get(pk, 0),
-                "sold_out": plan.scores[pk].sold_out,
-            }
-            for i, pk in enumerate(plan.new[:PREVIEW_PRODUCTS])
-        ],
-    }
-
-
-PREVIEW_PRODUCTS = 250
+def sort_preview(plan: services.SortPlan) -> shapes.SortPreview:
+    """A dry run's answer: the plan, with the products it shows in detail or lists as moved loaded."""
+    shown = [*plan.new[: shapes.PREVIEW_PRODUCTS], *plan.moved[: shapes.PREVIEW_PRODUCTS]]
+    products = Product.objects.filter(pk__in=shown).only("external_id", "name")
+    return shapes.SortPreview(plan, {product.pk: product for product in products})
 
 
 def sort_collection(tenant: Tenant, p: dict) -> dict:
+    answer: shapes.SortQueued | shapes.SortApplied | shapes.SortPreview
     if p.get("dry_run"):
-        return sort_plan_out(services.collection_sort_preview(tenant=tenant, collection_id=p["collection_id"]))
-    if "plan_id" in p:
+        answer = sort_preview(services.collection_sort_preview(tenant=tenant, collection_id=p["collection_id"]))
+    elif "plan_id" in p:
         c, run = services.collection_sort_apply(tenant=tenant, collection_id=p["collection_id"], plan_id=p["plan_id"])
-        return {
-            "collection_id": c.external_id,
-            "status": "applied",
-            "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
-            "queued_at": None,
-            "plan_id": p["plan_id"],
-            "sorted_at": shapes.iso(run.started_at),
-            "product_count": run.product_count,
-            "moves": run.moves,
-            "moved_product_ids": run.moved_products,
-        }
-    c = services.collection_sort_request(tenant=tenant, collection_id=p["collection_id"])
-    return {
-        "collection_id": c.external_id,
-        "status": "queued",
-        "recipe": {"id": c.recipe.pk, "name": c.recipe.name},
-        "queued_at": shapes.iso(c.sort_requested_at),
-    }
+        answer = shapes.SortApplied(c, run, p["plan_id"])
+    else:
+        answer = shapes.SortQueued(services.collection_sort_request(tenant=tenant, collection_id=p["collection_id"]))
+    return shapes.sort_answer_out(answer)
 
 
 def revert_collection(tenant: Tenant, p: dict) -> dict:
     run = services.collection_revert(tenant=tenant, **p)
-    return {"collection_id": p["collection_id"], "reverted": sort_run_out(run)}
+    return reverted_out(shapes.Reverted(collection_id=p["collection_id"], reverted=run))
 
 
 def list_recipes(tenant: Tenant, p: dict) -> list[dict]:
@@ -232,7 +162,7 @@ def get_product(tenant: Tenant, p: dict) -> dict:
 
 def set_product_boost(tenant: Tenant, p: dict) -> dict:
     setting = services.product_boost_set(tenant=tenant, **p)
-    return {"product_id": p["product_id"], "boost": setting.boost}
+    return boost_out(shapes.ProductSettingChanged(product_id=p["product_id"], setting=setting))
 
 
 def enable_product(tenant: Tenant, p: dict) -> dict:
@@ -240,17 +170,13 @@ def enable_product(tenant: Tenant, p: dict) -> dict:
 
 
 def disable_product(tenant: Tenant, p: dict) -> dict:
-    services.product_disable(tenant=tenant, **p)
-    return {"product_id": p["product_id"], "enabled": False}
+    setting = services.product_disable(tenant=tenant, **p)
+    return product_disabled_out(shapes.ProductSettingChanged(product_id=p["product_id"], setting=setting))
 
 
 def sort_product(tenant: Tenant, p: dict) -> dict:
     product, rules = services.product_sort_request(tenant=tenant, **p)
-    return {
-        "product_id": product.external_id,
-        "status": "queued",
-        "options": [queued_option_out(rule) for rule in rules],
-    }
+    return product_sort_queued_out(shapes.OptionSortQueued(product, rules))
 
 
 COLLECTIONS, RECIPES, PRODUCTS = "Collections", "Recipes", "Products"
