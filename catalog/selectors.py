@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import F, Max, Prefetch, QuerySet, Sum
 
 from apikeys.exceptions import NotFound
@@ -17,6 +16,7 @@ from catalog.models import (
     Recommendation,
 )
 from core import sql_json
+from core.bulk import json_rows, json_value, per_database
 from tenants.models import Tenant
 
 MAX_ID = 2**63 - 1
@@ -72,35 +72,24 @@ LEFT JOIN catalog_category c ON c.id = p.category_id
 LEFT JOIN catalog_duplicatecluster d ON d.id = p.cluster_id
 WHERE p.tenant_id = %s AND p.{key} = %s
 """
-_DETAIL_AGGREGATES = {
-    "postgresql": {
-        "recommendations": """COALESCE((
-            SELECT json_agg(json_build_array(rp.external_id, r.explanation, r.reason_json) ORDER BY r.position, r.id)
-            FROM catalog_recommendation r JOIN catalog_product rp ON rp.id = r.recommended_id
-            WHERE r.product_id = p.id), '[]'::json)""",
-        "gtins": """COALESCE((
-            SELECT json_agg(json_build_array(g.gtin, g.code, g.valid) ORDER BY g.position, g.id)
-            FROM catalog_productgtin g WHERE g.product_id = p.id), '[]'::json)""",
-    },
-    # SQLite: json_group_array keeps the order of the ordered subquery it reads
-    "sqlite": {
-        "recommendations": """(SELECT json_group_array(json_array(x.external_id, x.explanation, json(x.reason_json)))
-            FROM (SELECT rp.external_id, r.explanation, r.reason_json
-                  FROM catalog_recommendation r JOIN catalog_product rp ON rp.id = r.recommended_id
-                  WHERE r.product_id = p.id ORDER BY r.position, r.id) x)""",
-        "gtins": """(SELECT json_group_array(json_array(x.gtin, x.code, x.valid))
-            FROM (SELECT g.gtin, g.code, g.valid FROM catalog_productgtin g
-                  WHERE g.product_id = p.id ORDER BY g.position, g.id) x)""",
-    },
-}
-_detail_sql_cache: dict[tuple[str, str], str] = {}
 
 
+@per_database
 def _detail_sql(key: str) -> str:
-    vendor = connection.vendor
-    if (vendor, key) not in _detail_sql_cache:
-        _detail_sql_cache[vendor, key] = _DETAIL_SQL.format(key=key, **_DETAIL_AGGREGATES[vendor])
-    return _detail_sql_cache[vendor, key]
+    return _DETAIL_SQL.format(
+        key=key,
+        recommendations=json_rows(
+            f"rp.external_id, r.explanation, {json_value('r.reason_json')}",
+            "FROM catalog_recommendation r JOIN catalog_product rp ON rp.id = r.recommended_id "
+            "WHERE r.product_id = p.id",
+            order_by="r.position, r.id",
+        ),
+        gtins=json_rows(
+            "g.gtin, g.code, g.valid",
+            "FROM catalog_productgtin g WHERE g.product_id = p.id",
+            order_by="g.position, g.id",
+        ),
+    )
 
 
 def _detail(tenant: Tenant, *, key: str, value: int) -> Product:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -29,6 +28,7 @@ from django.utils import timezone
 from apikeys.exceptions import NotFound
 from catalog.models import DailySales, Product, ProductOption, Variant
 from core import sql_json
+from core.bulk import json_rows, json_value, per_database
 from merchandising import option_sorting, sorting
 from merchandising.models import (
     Collection,
@@ -169,36 +169,24 @@ _VARIANT_COLUMNS = (
     "v.external_id, v.title, v.option1, v.option2, v.option3, v.price, v.compare_at_price, v.cost, "
     "v.inventory_quantity, v.inventory_tracked, v.continue_selling"
 )
-_DETAIL_AGGREGATES = {
-    "postgresql": {
-        "options": "COALESCE((SELECT json_agg(json_build_array("
-        + _OPTION_COLUMNS.format(values='o."values"')
-        + ") ORDER BY o.position) "
-        + _OPTIONS_FROM
-        + "), '[]'::json)",
-        "variants": "COALESCE((SELECT json_agg(json_build_array("  # noqa: S608 (constants)
-        + _VARIANT_COLUMNS
-        + ") ORDER BY v.position, v.id) FROM catalog_variant v WHERE v.product_id = p.id), '[]'::json)",
-    },
-    # SQLite: json_group_array keeps the order of the ordered subquery it reads
-    "sqlite": {
-        "options": "(SELECT json_group_array(json(x.row)) FROM (SELECT json_array("  # noqa: S608
-        + _OPTION_COLUMNS.format(values='json(o."values")')
-        + ") AS row "
-        + _OPTIONS_FROM
-        + " ORDER BY o.position) x)",
-        "variants": "(SELECT json_group_array(json(x.row)) FROM (SELECT json_array("  # noqa: S608
-        + _VARIANT_COLUMNS
-        + ") AS row FROM catalog_variant v WHERE v.product_id = p.id ORDER BY v.position, v.id) x)",
-    },
-}
+
+
+@per_database
+def _detail_sql() -> str:
+    return _DETAIL_SQL.format(
+        options=json_rows(
+            _OPTION_COLUMNS.format(values=json_value('o."values"')), _OPTIONS_FROM, order_by="o.position"
+        ),
+        variants=json_rows(
+            _VARIANT_COLUMNS, "FROM catalog_variant v WHERE v.product_id = p.id", order_by="v.position, v.id"
+        ),
+    )
 
 
 def product_detail(*, tenant: Tenant, product_id: int) -> Product:
     """One product as get_product shows it (setting, options with sort rules, variants) in one statement; its
     ``writeback_id`` is the id of the product's latest option-order writeback to the store (None when none)."""
-    sql = _DETAIL_SQL.format(**_DETAIL_AGGREGATES[connection.vendor])
-    rows = list(Product.objects.raw(sql, [tenant.pk, product_id]))
+    rows = list(Product.objects.raw(_detail_sql(), [tenant.pk, product_id]))
     if not rows:
         raise NotFound(f"Product {product_id} not found")
     product = rows[0]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apikeys.exceptions import NotFound
 from catalog.models import Product, Variant
 from core import sql_json
+from core.bulk import json_rows, per_database
 from pricing.models import Competitor, PriceChange, PricingSettings
 from tenants.models import Tenant
 
@@ -89,20 +89,16 @@ _COMPETITOR_COLUMNS = "c.id, c.name, c.url, c.current_price, c.in_stock, c.last_
 _CHANGE_COLUMNS = "x.id, x.old_price, x.new_price, x.reason, x.source, x.created_at"
 _RECENT = f"""SELECT * FROM pricing_pricechange pc WHERE pc.tenant_id = p.tenant_id AND pc.product_id = p.id
                  ORDER BY pc.created_at DESC, pc.id DESC LIMIT {RECENT_CHANGES}"""  # noqa: S608 (constants)
-_DETAIL_AGGREGATES = {
-    "postgresql": {
-        "competitors": f"""COALESCE((SELECT json_agg(json_build_array({_COMPETITOR_COLUMNS}) ORDER BY c.name, c.id)
-            FROM pricing_competitor c WHERE c.product_id = p.id), '[]'::json)""",  # noqa: S608
-        "changes": f"""COALESCE((SELECT json_agg(json_build_array({_CHANGE_COLUMNS})
-            ORDER BY x.created_at DESC, x.id DESC) FROM ({_RECENT}) x), '[]'::json)""",  # noqa: S608
-    },
-    # SQLite: json_group_array keeps the order of the ordered subquery it reads
-    "sqlite": {
-        "competitors": f"""(SELECT json_group_array(json_array({_COMPETITOR_COLUMNS}))
-            FROM (SELECT * FROM pricing_competitor WHERE product_id = p.id ORDER BY name, id) c)""",  # noqa: S608
-        "changes": f"""(SELECT json_group_array(json_array({_CHANGE_COLUMNS})) FROM ({_RECENT}) x)""",  # noqa: S608
-    },
-}
+
+
+@per_database
+def _detail_sql() -> str:
+    return _DETAIL_SQL.format(
+        competitors=json_rows(
+            _COMPETITOR_COLUMNS, "FROM pricing_competitor c WHERE c.product_id = p.id", order_by="c.name, c.id"
+        ),
+        changes=json_rows(_CHANGE_COLUMNS, f"FROM ({_RECENT}) x", order_by="x.created_at DESC, x.id DESC"),
+    )
 
 
 def product_detail(*, tenant: Tenant, external_id: int) -> Product:
@@ -110,8 +106,7 @@ def product_detail(*, tenant: Tenant, external_id: int) -> Product:
     ``product.recent_changes``) in one statement, or NotFound (also for another tenant's id)."""
     if not 0 < external_id <= MAX_BIGINT:
         raise NotFound("Product not found")
-    sql = _DETAIL_SQL.format(**_DETAIL_AGGREGATES[connection.vendor])
-    rows = list(Product.objects.raw(sql, [tenant.pk, external_id]))
+    rows = list(Product.objects.raw(_detail_sql(), [tenant.pk, external_id]))
     if not rows:
         raise NotFound("Product not found")
     product = rows[0]
