@@ -605,3 +605,59 @@ def upsert(
             if returning:
                 out += cursor.fetchall()
     return out
+
+
+# ---- deletes by key ------------------------------------------------------------------------------------------
+
+
+def delete_keys(
+    model: type[models.Model],
+    fields: Sequence[str],
+    keys: Iterable[Row],
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """Delete exactly the rows whose values of ``fields`` are one of ``keys`` (tuples in the order of ``fields``,
+    e.g. ``("variant", "date")`` and ``{(7, date(2026, 1, 2)), …}``) and that meet ``where`` (plain column =
+    value conditions, e.g. the tenant). Returns the number of rows deleted.
+
+    Not ``filter(a__in=…, b__in=…)``: that is every combination of the values, not the keys. PostgreSQL: one
+    ``DELETE … USING unnest(…)`` with one array parameter per field, whatever the number of keys (the
+    unique index on the fields finds each row). Elsewhere: ``(a, b) IN (VALUES (…), …)`` in batches under the
+    parameter limit. No signals and no cascades (as ``QuerySet.update``): for tables nothing else points to.
+    """
+    keys = list(keys)
+    if not keys:
+        return 0
+    columns = _fields(model, fields)
+    where = dict(where or {})
+    where_fields = _fields(model, list(where))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    if is_postgresql():
+        matches = " AND ".join(f't."{c.column}" = k."{c.column}"' for c in columns)
+        conditions = "".join(f' AND t."{f.column}" = %s' for f in where_fields)
+        sql = (
+            f"DELETE FROM {table} AS t USING unnest({', '.join(map(_array_cast, columns))}) AS k({_quoted(columns)}) "  # noqa: S608
+            f"WHERE {matches}{conditions}"
+        )
+        with server_cursor() as cursor:
+            cursor.execute(sql, [*_columns(columns, keys), *where.values()])
+            return cursor.rowcount
+    conditions = "".join(f" AND {quote(f.column)} = %s" for f in where_fields)
+    prepared_where = [f.get_db_prep_value(v, connection) for f, v in zip(where_fields, where.values(), strict=True)]
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    limit = connection.features.max_query_params or 10_000
+    batch = max(1, (limit - len(where_fields)) // len(columns))
+    deleted = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), batch):
+            chunk = keys[start : start + batch]
+            sql = (
+                f"DELETE FROM {table} WHERE ({', '.join(quote(c.column) for c in columns)}) "  # noqa: S608 (model metadata)
+                f"IN (VALUES {', '.join([row_sql] * len(chunk))}){conditions}"
+            )
+            params = [c.get_db_prep_value(v, connection) for key in chunk for c, v in zip(columns, key, strict=True)]
+            cursor.execute(sql, [*params, *prepared_where])
+            deleted += cursor.rowcount
+    return deleted
