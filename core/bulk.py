@@ -191,8 +191,8 @@ def rows_locked_by_keys(
         )
         return [tuple(r[len(key) :]) for r in found if tuple(r[: len(key)]) in wanted]
     key_fields = _fields(model, key)
-    # an unbounded varchar: an explicit cast to varchar(n) would cut a longer key and match another row
-    casts = ["%s::varchar[]" if isinstance(f, models.CharField) else _array_cast(f) for f in key_fields]
+    # unbounded (_array_cast): a key cut to the column's length would match another row
+    casts = [_array_cast(f) for f in key_fields]
     on = " AND ".join(f't."{f.column}" = k."{f.column}"' for f in key_fields)
     conditions = " AND ".join(f't."{f.column}" = %s' for f in _fields(model, list(where))) or "TRUE"
     selected = ", ".join(f't."{f.column}"' for f in _fields(model, fields))
@@ -342,7 +342,12 @@ def _is_json(field: models.Field) -> bool:
 
 
 def _array_cast(field: models.Field) -> str:
-    """``%s::<column type>[]``: one array parameter holding a column's values."""
+    """``%s::<column type>[]``: one array parameter holding a column's values.
+
+    A varchar column's array is cast unbounded: an explicit cast to varchar(n) silently cuts a longer value,
+    where the column's own assignment raises "value too long" (validation rejects such values first)."""
+    if isinstance(field, models.CharField):
+        return "%s::varchar[]"
     return f"%s::{field.db_type(connection)}[]"
 
 
