@@ -7,6 +7,8 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from apikeys.api.results import BulkResultSerializer, ItemResultSerializer, bulk_result, echoed_id
+from tests import factories
+from tests.contracts.test_openapi import _json_schema
 
 COUNTS = ["created", "updated", "duplicate", "rejected"]
 
@@ -71,3 +73,41 @@ def test_every_platform_bulk_write_declares_the_one_answer():
         assert answer == {"$ref": "#/components/schemas/BulkResult"}, (path, answer)
     item = schema["components"]["schemas"]["BulkItemResult"]
     assert sorted(item["required"]) == ["id", "index", "status"] and "errors" in item["properties"]
+
+
+GOOD_AND_BAD = {
+    "/api/platform/v1/products": {"products": [{"id": 12, "title": "ok"}, {"id": "x", "title": "bad id"}]},
+    "/api/platform/v1/orders": {
+        "orders": [
+            {
+                "id": 21,
+                "created_at": "2026-11-01T10:00:00Z",
+                "line_items": [{"product_id": 11, "quantity": 1, "price": "1"}],
+            },
+            {"id": 22, "created_at": "yesterday", "line_items": []},
+        ]
+    },
+    "/api/platform/v1/collections": {"collections": [{"id": 31, "title": "ok", "product_ids": [11]}, {"id": 32}]},
+    "/api/platform/v1/competitor-prices": {
+        "observations": [
+            {"product_id": 11, "competitor": "X", "price": "1.00", "observed_at": "2026-11-01T10:00:00Z"},
+            {"product_id": 11, "competitor": "X", "price": "-1", "observed_at": "2026-11-01T10:00:00Z"},
+        ]
+    },
+}
+
+
+@pytest.mark.django_db
+def test_every_platform_bulk_write_answers_a_body_valid_against_the_schema(platform, tenant_a):
+    import jsonschema
+
+    factories.product(tenant_a, external_id=11)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    document = _json_schema({"$ref": "#/components/schemas/BulkResult", "components": schema["components"]})
+    for path, method in BULK_WRITES:
+        response = getattr(platform, method)(path, GOOD_AND_BAD[path], format="json")
+        assert response.status_code == 200, (path, response.content)
+        body = response.json()
+        jsonschema.validate(body, document)
+        assert [(r["index"], r["status"]) for r in body["results"]] == [(0, "created"), (1, "rejected")], path
+        assert body["counts"] == {"created": 1, "updated": 0, "duplicate": 0, "rejected": 1}, path
