@@ -247,7 +247,7 @@ class Shop:
         accepted = 0
         for start in range(0, len(products), 1000):
             result = self.call("put", "/api/platform/v1/products", {"products": products[start : start + 1000]})
-            accepted += len(products[start : start + 1000]) - len(result["rejected"])
+            accepted += len(products[start : start + 1000]) - result["counts"]["rejected"]
         return accepted
 
     def post_categories(self, ds: Dataset) -> int:

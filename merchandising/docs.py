@@ -166,8 +166,10 @@ run `list_recipes` and `list_products` for the real ones).
 
 - `PUT /api/platform/v1/collections` (write permission): `{{"collections": [{{"id", "title",
   "handle", "sort_order", "product_ids": [...]}}]}}`, up to 1000 collections; membership is replaced
-  by `product_ids` in that order. Answers per item (`created`, `updated`, `error` with `errors`);
-  an item naming unknown products is refused whole.
+  by `product_ids` in that order. Answers per item in the platform's one shape
+  ([platform.md](platform.md#per-item-results)): `{{"results": [{{"index", "id", "status"}}], "counts"}}`
+  with `status` `created`, `updated` (stored before) or `rejected` with `errors` per field; an item
+  naming unknown products is rejected whole (`{{"product_ids": ["Unknown product ids: 999"]}}`).
 - `GET /api/platform/v1/connector/prompt`: `{{"prompt", "endpoint", "store_url"}}`, the system
   prompt for AI assistants. Also `python manage.py connector_prompt --tenant <domain>` and the admin
   page `/admin/merchandising/collection/connector-prompt/?tenant=<id>` (linked from the admin's home
@@ -181,6 +183,8 @@ curl -X PUT $BASE/api/platform/v1/collections \\
   -H "Authorization: Bearer sk_live_MWWaGU7F1p6ZUzcB8ZstYOBtAsNuGdR2WgQEp7aSzj91inYo6" \\
   -H "Content-Type: application/json" \\
   -d '{{"collections": [{{"id": 400000009, "title": "Gifts", "handle": "gifts", "product_ids": []}}]}}'
+# {{"results": [{{"index": 0, "id": 400000009, "status": "created"}}],
+#  "counts": {{"created": 1, "updated": 0, "duplicate": 0, "rejected": 0}}}}      (sent again: "updated")
 curl $BASE/api/platform/v1/connector/prompt \\
   -H "Authorization: Bearer sk_live_QrbeSZjvbLidULVD6WlpAD4Zy2Y2v0U5adWnpCDXCoy1HtZq3"
 curl "$BASE/api/platform/v1/connector/tools?format=anthropic" \\

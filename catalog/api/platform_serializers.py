@@ -137,18 +137,6 @@ def envelope_items(serializer_class, data, key: str) -> list:
     return params.validated_data[key]
 
 
-class RejectedItemSerializer(serializers.Serializer):
-    index = serializers.IntegerField()
-    id = serializers.JSONField(allow_null=True)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class SyncResultSerializer(serializers.Serializer):
-    created = serializers.ListField(child=serializers.IntegerField())
-    updated = serializers.ListField(child=serializers.IntegerField())
-    rejected = RejectedItemSerializer(many=True)
-
-
 def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]], list[dict]]:
     """Validate every item on its own: (index, data) of the valid ones, and a rejection per invalid one.
 

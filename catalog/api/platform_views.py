@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from apikeys.api.results import BulkResultSerializer, bulk_result
 from apikeys.api.views import PlatformAPIView
 from apikeys.permissions import Permission
 from catalog import category_suggestions, sync
 from catalog.api import platform_serializers as ps
 
 
-def _result(valid_rejected: tuple[list, list], apply) -> dict:
-    valid, rejected = valid_rejected
-    result = apply(valid)
-    result["rejected"] = sorted(rejected + result["rejected"], key=lambda r: r["index"])
-    return ps.SyncResultSerializer(result).data
+def _result(checked: tuple[list[tuple[int, dict]], list[dict]], apply: Callable[[list], dict[str, list]]) -> dict:
+    """The per-item answer: the items refused by validation or by the sync, the others created or updated."""
+    valid, rejected = checked
+    applied = apply(valid)
+    refused = rejected + applied["rejected"]
+    out = {r["index"] for r in refused}
+    created = set(applied["created"])
+    items = [(r["index"], r["id"], "rejected", r["errors"]) for r in refused]
+    items += [
+        (i, item["id"], "created" if item["id"] in created else "updated", None) for i, item in valid if i not in out
+    ]
+    return bulk_result(items)
 
 
 class ProductSyncView(PlatformAPIView):
@@ -24,7 +34,7 @@ class ProductSyncView(PlatformAPIView):
     @extend_schema(
         operation_id="platform_products_sync",
         request=ps.ProductSyncInputSerializer,
-        responses={200: ps.SyncResultSerializer},
+        responses={200: BulkResultSerializer},
         description="Upsert up to 1000 Shopify products (options, variants); answers per item.",
     )
     def put(self, request):
@@ -39,7 +49,7 @@ class OrderSyncView(PlatformAPIView):
     @extend_schema(
         operation_id="platform_orders_sync",
         request=ps.OrderSyncInputSerializer,
-        responses={200: ps.SyncResultSerializer},
+        responses={200: BulkResultSerializer},
         description="Upsert up to 1000 Shopify orders (de-duplicated by id) and roll them up into daily sales.",
     )
     def post(self, request):

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apikeys.api.results import BulkResultSerializer, bulk_result, echoed_id, field_errors
 from apikeys.api.views import PlatformAPIView
-from apikeys.errors import to_api_error
 from merchandising import prompt, services
 from merchandising.api.serializers import (
     CollectionSyncInput,
     CollectionSyncItem,
-    CollectionSyncOutput,
     PromptOutput,
     ToolsExportOutput,
     ToolsExportParams,
 )
 from merchandising.assistant import tools
 
+_STATUS = {"created": "created", "updated": "updated", "error": "rejected"}  # services.SyncResult's words
+
 
 class CollectionSyncView(PlatformAPIView):
     """``PUT /api/platform/v1/collections``: upsert up to 1000 collections, answering per item."""
 
-    @extend_schema(operation_id="collections_sync", request=CollectionSyncInput, responses=CollectionSyncOutput)
+    @extend_schema(operation_id="collections_sync", request=CollectionSyncInput, responses=BulkResultSerializer)
     def put(self, request: Request) -> Response:
         envelope = CollectionSyncInput(data=request.data)
         envelope.is_valid(raise_exception=True)
@@ -35,20 +35,10 @@ class CollectionSyncView(PlatformAPIView):
             if item.is_valid():
                 valid.append((index, item.validated_data))
             else:
-                errors = to_api_error(ValidationError(item.errors)).errors
-                results.append((index, services.SyncResult(raw.get("id"), "error", errors)))
+                results.append((index, echoed_id(raw), "rejected", field_errors(item.errors)))
         applied = services.collections_sync(tenant=self.tenant, items=[v for _, v in valid])
-        results += [(index, r) for (index, _), r in zip(valid, applied, strict=True)]
-        ordered = [r for _, r in sorted(results, key=lambda pair: pair[0])]
-        body = {
-            "results": [
-                {"id": r.id, "status": r.status, **({"errors": r.errors} if r.errors else {})} for r in ordered
-            ],
-            "created": sum(r.status == "created" for r in ordered),
-            "updated": sum(r.status == "updated" for r in ordered),
-            "failed": sum(r.status == "error" for r in ordered),
-        }
-        return Response(body)
+        results += [(index, r.id, _STATUS[r.status], r.errors) for (index, _), r in zip(valid, applied, strict=True)]
+        return Response(bulk_result(results))
 
 
 class ConnectorPromptView(PlatformAPIView):

@@ -224,19 +224,6 @@ class CollectionSyncInput(serializers.Serializer):
     collections = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
 
 
-class SyncResultOutput(serializers.Serializer):
-    id = serializers.JSONField()
-    status = serializers.ChoiceField(choices=["created", "updated", "error"])
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
-class CollectionSyncOutput(serializers.Serializer):
-    results = SyncResultOutput(many=True)
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    failed = serializers.IntegerField()
-
-
 class PromptOutput(serializers.Serializer):
     prompt = serializers.CharField()
     endpoint = serializers.CharField()

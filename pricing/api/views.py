@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from apikeys.api.results import BulkResultSerializer, bulk_result, field_errors
 from apikeys.api.views import PlatformAPIView
 from apikeys.exceptions import ValidationFailed
 from apikeys.permissions import Permission
@@ -191,12 +192,18 @@ class CompetitorPricesView(PlatformAPIView):
     @extend_schema(
         operation_id="competitor_prices_create",
         request=s.ObservationBatchSchemaSerializer,
-        responses={200: {"type": "object"}, **BAD_REQUEST, **ERRORS},
+        responses={200: BulkResultSerializer, **BAD_REQUEST, **ERRORS},
     )
     def post(self, request):
         batch = validated(s.ObservationBatchSerializer, request.data)
         valid, results = s.observations_validate(batch["observations"])
         results.update(services.observations_ingest(tenant=self.tenant, items=valid))
-        ordered = [{"index": i, **results[i]} for i in sorted(results)]
-        counts = {k: sum(1 for r in ordered if r["status"] == k) for k in ("created", "duplicate", "error")}
-        return Response({"results": ordered, **counts})
+        # An observation has no id of its own (id null): its result is matched by index.
+        return Response(
+            bulk_result(
+                (index, None, "rejected", field_errors(r["errors"]))
+                if r["status"] == "error"
+                else (index, None, r["status"], None)
+                for index, r in results.items()
+            )
+        )

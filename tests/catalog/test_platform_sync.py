@@ -66,10 +66,22 @@ def put(client, items):
     return client.put("/api/platform/v1/products", {"products": items}, format="json")
 
 
+def ids(body: dict, status: str) -> list:
+    """The ids of the items a bulk answer gives ``status`` (apikeys/api/results.py), in request order."""
+    return [r["id"] for r in body["results"] if r["status"] == status]
+
+
+def rejections(body: dict) -> list[dict]:
+    return [r for r in body["results"] if r["status"] == "rejected"]
+
+
 def test_sync_creates_products_with_options_variants_and_gtins(platform_w, tenant_a):
     response = put(platform_w, [shopify_product(1), shopify_product(2, n_variants=1)])
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": [1, 2], "updated": [], "rejected": []}
+    assert response.json() == {
+        "results": [{"index": 0, "id": 1, "status": "created"}, {"index": 1, "id": 2, "status": "created"}],
+        "counts": {"created": 2, "updated": 0, "duplicate": 0, "rejected": 0},
+    }
     product = Product.objects.get(tenant=tenant_a, external_id=1)
     assert product.name == "Linen Shirt 1" and product.brand == "Northwind" and product.product_type == "Shirts"
     assert product.description == "<p>Breathable <b>linen</b></p>" and product.tags == "summer, linen"
@@ -98,7 +110,10 @@ def test_resync_is_idempotent(platform_w, tenant_a):
     put(platform_w, items)
     before = list(Product.objects.filter(tenant=tenant_a).order_by("pk").values_list("pk", "updated_at"))
     response = put(platform_w, items)
-    assert response.json() == {"created": [], "updated": [1, 2], "rejected": []}
+    assert response.json() == {
+        "results": [{"index": 0, "id": 1, "status": "updated"}, {"index": 1, "id": 2, "status": "updated"}],
+        "counts": {"created": 0, "updated": 2, "duplicate": 0, "rejected": 0},
+    }
     assert list(Product.objects.filter(tenant=tenant_a).order_by("pk").values_list("pk", "updated_at")) == before
     assert Variant.objects.filter(tenant=tenant_a).count() == 6
     assert ProductOption.objects.filter(tenant=tenant_a).count() == 2
@@ -109,7 +124,7 @@ def test_resync_applies_changes_and_drops_removed_variants(platform_w, tenant_a)
     put(platform_w, [shopify_product(1)])
     changed = shopify_product(1, n_variants=2, title="Linen Shirt (new)")
     changed["variants"][0]["price"] = "39.90"
-    assert put(platform_w, [changed]).json()["updated"] == [1]
+    assert ids(put(platform_w, [changed]).json(), "updated") == [1]
     product = Product.objects.get(tenant=tenant_a, external_id=1)
     assert product.name == "Linen Shirt (new)"
     assert list(Variant.objects.filter(product=product).order_by("position").values_list("external_id", "price")) == [
@@ -140,16 +155,21 @@ def test_an_invalid_item_is_rejected_whole_and_the_others_applied(platform_w, te
     response = put(platform_w, [shopify_product(1), shopify_product(2, **broken)])
     assert response.status_code == 200
     body = response.json()
-    assert body["created"] == [1] and body["updated"] == []
-    [rejection] = body["rejected"]
+    assert ids(body, "created") == [1] and ids(body, "updated") == []
+    [rejection] = rejections(body)
     assert rejection["index"] == 1 and field in rejection["errors"], rejection
+    assert rejection["id"] == (2 if field != "id" else -4) and set(rejection) == {"index", "id", "status", "errors"}
+    assert body["counts"] == {"created": 1, "updated": 0, "duplicate": 0, "rejected": 1}
     assert list(Product.objects.filter(tenant=tenant_a).values_list("external_id", flat=True)) == [1]
     assert not Variant.objects.filter(tenant=tenant_a, external_id=9).exists()
 
 
 def test_duplicate_ids_in_one_request_reject_the_later_item(platform_w, tenant_a):
     body = put(platform_w, [shopify_product(1), shopify_product(1, title="again")]).json()
-    assert body["created"] == [1] and body["rejected"][0]["index"] == 1
+    assert body["results"] == [
+        {"index": 0, "id": 1, "status": "created"},
+        {"index": 1, "id": 1, "status": "rejected", "errors": {"id": ["Duplicate product id in this request."]}},
+    ]
     assert Product.objects.get(tenant=tenant_a, external_id=1).name == "Linen Shirt 1"
 
 
@@ -158,7 +178,9 @@ def test_a_variant_of_another_product_rejects_the_item(platform_w, tenant_a):
     thief = shopify_product(2)
     thief["variants"][0]["id"] = 100  # product 1's variant
     body = put(platform_w, [thief]).json()
-    assert body["created"] == [] and "variants" in body["rejected"][0]["errors"]
+    assert body["results"] == [
+        {"index": 0, "id": 2, "status": "rejected", "errors": {"variants": ["Variant 100 belongs to product 1."]}}
+    ]
     assert Variant.objects.get(tenant=tenant_a, external_id=100).product.external_id == 1
     assert not Product.objects.filter(tenant=tenant_a, external_id=2).exists()
 
@@ -190,7 +212,7 @@ def test_sync_needs_the_enterprise_plan(make_key):
 def test_sync_writes_only_the_keys_tenant(keys_a, keys_b, tenant_a, tenant_b):
     put(client_for(keys_a.write.plaintext), [shopify_product(1)])
     body = put(client_for(keys_b.write.plaintext), [shopify_product(1, title="B's")]).json()
-    assert body["created"] == [1]
+    assert ids(body, "created") == [1]
     assert Product.objects.get(tenant=tenant_a, external_id=1).name == "Linen Shirt 1"
     assert Product.objects.get(tenant=tenant_b, external_id=1).name == "B's"
 
@@ -259,7 +281,10 @@ def test_orders_roll_up_into_daily_sales_per_variant_and_utc_day(platform_w, ten
         ],
     )
     assert response.status_code == 200
-    assert response.json() == {"created": [7001, 7002, 7003], "updated": [], "rejected": []}
+    assert response.json() == {
+        "results": [{"index": i, "id": 7001 + i, "status": "created"} for i in range(3)],
+        "counts": {"created": 3, "updated": 0, "duplicate": 0, "rejected": 0},
+    }
     assert sales(tenant_a) == [
         (100, date(2025, 5, 2), 3, Decimal("144.70"), Decimal("5.00")),
         (200, date(2025, 5, 2), 1, Decimal("49.90"), Decimal("0.00")),
@@ -269,7 +294,7 @@ def test_orders_roll_up_into_daily_sales_per_variant_and_utc_day(platform_w, ten
 def test_reposting_orders_is_idempotent_and_cancellation_removes_sales(platform_w, tenant_a, synced):
     orders = [order(7001, [(1, 100, 2, "49.90", "0")])]
     post_orders(platform_w, orders)
-    assert post_orders(platform_w, orders).json()["updated"] == [7001]
+    assert ids(post_orders(platform_w, orders).json(), "updated") == [7001]
     assert Order.objects.filter(tenant=tenant_a).count() == 1 and OrderLine.objects.filter(tenant=tenant_a).count() == 1
     assert sales(tenant_a) == [(100, date(2025, 5, 2), 2, Decimal("99.80"), Decimal("0.00"))]
     post_orders(platform_w, [order(7001, [(1, 100, 2, "49.90", "0")], cancelled="2025-05-03T00:00:00Z")])
@@ -310,15 +335,16 @@ def test_orders_before_their_products_are_linked_when_the_products_arrive(platfo
 def test_invalid_order_is_rejected_whole(platform_w, tenant_a, synced, broken, field):
     bad = {**order(7002, []), **broken}
     body = post_orders(platform_w, [order(7001, [(1, 100, 1, "10.00", "0")]), bad]).json()
-    assert body["created"] == [7001]
-    assert body["rejected"][0]["index"] == 1 and field in body["rejected"][0]["errors"], body
+    assert ids(body, "created") == [7001]
+    [rejection] = rejections(body)
+    assert rejection["index"] == 1 and field in rejection["errors"], body
     assert list(Order.objects.filter(tenant=tenant_a).values_list("external_id", flat=True)) == [7001]
 
 
 def test_orders_need_write_permission_and_stay_in_their_tenant(keys_a, keys_b, tenant_a, tenant_b, synced):
     assert post_orders(client_for(keys_a.read.plaintext), [order(7001, [])]).status_code == 403
     body = post_orders(client_for(keys_b.write.plaintext), [order(7001, [(1, 100, 1, "10.00", "0")])]).json()
-    assert body["created"] == [7001]
+    assert ids(body, "created") == [7001]
     line = OrderLine.objects.get(tenant=tenant_b)
     assert line.variant_id is None and line.product_id is None  # A's product and variant are not B's
     assert not Order.objects.filter(tenant=tenant_a).exists()

@@ -43,7 +43,10 @@ def test_identical_resync_writes_no_catalog_row(platform_w, tenant_a):
     put(platform_w, items)
     before = snapshot(tenant_a)
     with CaptureQueriesContext(connection) as ctx:
-        assert put(platform_w, items).json() == {"created": [], "updated": [1, 2, 3], "rejected": []}
+        assert put(platform_w, items).json() == {
+            "results": [{"index": i, "id": i + 1, "status": "updated"} for i in range(3)],
+            "counts": {"created": 0, "updated": 3, "duplicate": 0, "rejected": 0},
+        }
     assert catalog_writes(ctx.captured_queries) == []
     assert snapshot(tenant_a) == before  # no updated_at bumped, on products or variants
 
@@ -92,7 +95,7 @@ def test_awkward_text_is_stored_exactly(platform_w, tenant_a):
     item = shopify_product(1, title=AWKWARD, body_html=AWKWARD * 3, tags=[AWKWARD, "NULL"], handle="NULL")
     item["options"][0]["values"] = [AWKWARD, '{"a": 1}', ""]
     item["variants"][0].update(sku=AWKWARD, option1="NULL", title="", compare_at_price=None, cost=None)
-    assert put(platform_w, [item]).json()["created"] == [1]
+    assert put(platform_w, [item]).json()["results"] == [{"index": 0, "id": 1, "status": "created"}]
     product = Product.objects.get(tenant=tenant_a, external_id=1)
     assert (product.name, product.description, product.handle) == (AWKWARD, AWKWARD * 3, "NULL")
     assert product.tags == f"{AWKWARD}, NULL"
@@ -136,12 +139,12 @@ def test_query_count_does_not_grow_with_the_products(platform_w, tenant_a):
     for n, first in ((10, 1), (100, 1001)):
         items = [shopify_product(i) for i in range(first, first + n)]
         with CaptureQueriesContext(connection) as created:
-            assert len(put(platform_w, items).json()["created"]) == n
+            assert put(platform_w, items).json()["counts"]["created"] == n
         for item in items:
             item["title"] += " (new)"
             item["variants"][0]["price"] = "1.00"
         with CaptureQueriesContext(connection) as updated:
-            assert len(put(platform_w, items).json()["updated"]) == n
+            assert put(platform_w, items).json()["counts"]["updated"] == n
         with CaptureQueriesContext(connection) as same:
             put(platform_w, items)
         counts[n] = [len(statements(c.captured_queries)) for c in (created, updated, same)]

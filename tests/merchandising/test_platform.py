@@ -41,11 +41,14 @@ def test_sync_creates_then_updates_membership_in_the_given_order(platform, produ
                              "product_ids": [12, 11]}]}  # fmt: skip
     response = platform.put(SYNC, body, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"results": [{"id": 7, "status": "created"}], "created": 1, "updated": 0, "failed": 0}
+    assert response.json() == {
+        "results": [{"index": 0, "id": 7, "status": "created"}],
+        "counts": {"created": 1, "updated": 0, "duplicate": 0, "rejected": 0},
+    }
     assert members(7) == [12, 11]
     body["collections"][0]["product_ids"] = [13, 12]
     body["collections"][0]["title"] = "Summer Sale"
-    assert platform.put(SYNC, body, format="json").json()["updated"] == 1
+    assert platform.put(SYNC, body, format="json").json()["results"] == [{"index": 0, "id": 7, "status": "updated"}]
     assert members(7) == [13, 12]
     assert Collection.objects.get(external_id=7).title == "Summer Sale"
 
@@ -60,9 +63,16 @@ def test_sync_refuses_bad_items_alone(platform, products):
         ]
     }
     data = platform.put(SYNC, body, format="json").json()
-    assert [r["status"] for r in data["results"]] == ["created", "error", "error", "error"]
-    assert "product_ids" in data["results"][1]["errors"]
-    assert data["failed"] == 3
+    assert [(r["index"], r["id"], r["status"]) for r in data["results"]] == [
+        (0, 7, "created"),
+        (1, 8, "rejected"),
+        (2, "x", "rejected"),
+        (3, 9, "rejected"),
+    ]
+    assert data["results"][1]["errors"] == {"product_ids": ["Unknown product ids: 999"]}
+    assert list(data["results"][2]["errors"]) == ["id"] and list(data["results"][3]["errors"]) == ["title"]
+    assert "errors" not in data["results"][0]
+    assert data["counts"] == {"created": 1, "updated": 0, "duplicate": 0, "rejected": 3}
     assert list(Collection.objects.values_list("external_id", flat=True)) == [7]
 
 
@@ -80,7 +90,7 @@ def test_sync_needs_write_permission(api, keys_a):
 def test_sync_cannot_use_other_tenants_products(api, keys_b, products):
     body = {"collections": [{"id": 7, "title": "t", "product_ids": [11]}]}
     data = api(keys_b.write.plaintext).put(SYNC, body, format="json").json()
-    assert data["results"][0]["status"] == "error"
+    assert data["results"][0]["status"] == "rejected"
     assert not Collection.objects.exists()
 
 

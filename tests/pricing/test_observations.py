@@ -46,13 +46,11 @@ def test_observations_are_recorded_and_set_the_current_price(writer, tenant_a):
     assert response.status_code == 200, response.content
     assert response.json() == {
         "results": [
-            {"index": 0, "status": "created"},
-            {"index": 1, "status": "created"},
-            {"index": 2, "status": "created"},
+            {"index": 0, "id": None, "status": "created"},  # an observation has no id: matched by index
+            {"index": 1, "id": None, "status": "created"},
+            {"index": 2, "id": None, "status": "created"},
         ],
-        "created": 3,
-        "duplicate": 0,
-        "error": 0,
+        "counts": {"created": 3, "updated": 0, "duplicate": 0, "rejected": 0},
     }
     rival = Competitor.objects.get(product=product, name="Rival")
     assert (rival.current_price, rival.in_stock, rival.url) == (Decimal("20.50"), False, "https://rival.example/p/42")
@@ -64,7 +62,8 @@ def test_resending_the_same_observations_changes_nothing(writer, tenant_a):
     body = {"observations": [item(), item(competitor="Other")]}
     writer.post(URL, body, format="json")
     again = writer.post(URL, body, format="json").json()
-    assert (again["created"], again["duplicate"]) == (0, 2)
+    assert again["counts"] == {"created": 0, "updated": 0, "duplicate": 2, "rejected": 0}
+    assert [r["status"] for r in again["results"]] == ["duplicate", "duplicate"]
     assert Observation.objects.count() == 2
     assert Competitor.objects.count() == 2
 
@@ -98,7 +97,11 @@ def test_invalid_items_are_answered_per_item_and_valid_ones_kept(writer, tenant_
     response = writer.post(URL, body, format="json")
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created"] + ["error"] * 9
+    assert [r["status"] for r in results] == ["created"] + ["rejected"] * 9
+    assert [r["index"] for r in results] == list(range(10)) and "errors" not in results[0]
+    assert response.json()["counts"] == {"created": 1, "updated": 0, "duplicate": 0, "rejected": 9}
+    assert results[1]["errors"] == {"price": ["Ensure this value is greater than or equal to 0."]}
+    assert results[7]["errors"] == {"non_field_errors": ["Expected a JSON object."]}
     assert results[3]["errors"] == {"product_id": ["product not found"]}
     assert results[4]["errors"] == {"product_id": ["product not found"]}
     assert "observed_at" in results[5]["errors"]

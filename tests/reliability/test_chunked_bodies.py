@@ -81,7 +81,7 @@ def test_a_chunked_platform_sync_is_applied(server, keys_a):
         server, "PUT", "/api/platform/v1/products", keys_a.admin.plaintext, [payload[:10], payload[10:]]
     )
     assert status == 200, body
-    assert body["created"] == [5001]
+    assert body["results"] == [{"index": 0, "id": 5001, "status": "created"}]
 
 
 def test_without_a_server_that_de_chunks_the_answer_is_411_not_an_empty_success(keys_a, product):
