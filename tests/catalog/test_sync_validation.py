@@ -1,8 +1,9 @@
-"""The lean sync validator (catalog/sync_validation.py) accepts only what the DRF serializers accept, as they would.
+"""The compiled acceptor (apikeys/input.py) accepts exactly what the DRF serializers accept, as they would.
 
-Every case runs through both: when the lean one vouches for an item, the serializer must accept it with the same
-validated data (values and types, Decimal exponents included); when it is unsure, validate_each must answer
-exactly as the serializer alone does.
+Every case runs through both: an item the serializer accepts, the compiled acceptor must accept with the same
+validated data (values and types, Decimal exponents included); an item the serializer refuses, it must refuse
+(Unsure), and validate_each must answer exactly as the serializer alone does. The sync serializers' cases guard
+the fields they use; the field zoo below guards each field type the compiler knows, and its fallback to DRF.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ import copy
 from decimal import Decimal
 
 import pytest
+from rest_framework import serializers
 
+from apikeys import input as compiled_input
+from apikeys.fields import StrictBooleanField, StrictCharField, StrictURLField
 from catalog import sync_validation
-from catalog.api.platform_serializers import ShopifyOrderSerializer, ShopifyProductSerializer, validate_each
+from catalog.api.fields import ExternalIdField
+from catalog.api.platform_serializers import (
+    ShopifyOrderSerializer,
+    ShopifyProductSerializer,
+    ShopifyVariantSerializer,
+    validate_each,
+)
 from tests.catalog.test_platform_sync import shopify_product
 
 
 def plain(value):
-    """Validated data as comparable plain values; a Decimal keeps its exponent ("49.9" is not "49.90")."""
+    """Validated data as comparable plain values with their types (1 is not True, "49.9" is not "49.90")."""
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -27,7 +37,15 @@ def plain(value):
         return ("Decimal", str(value))
     if hasattr(value, "isoformat"):
         return ("datetime", value.isoformat(), str(value.tzinfo))
-    return value
+    return (type(value).__name__, value)
+
+
+def compiled(serializer_class, item):
+    """(True, plain data) if the compiled acceptor takes ``item``, (False, None) if it leaves it to DRF."""
+    try:
+        return True, plain(compiled_input.accept_function(serializer_class)(item, compiled_input.Cache()))
+    except compiled_input.Unsure:
+        return False, None
 
 
 def drf(serializer_class, item):
@@ -234,24 +252,12 @@ ORDERS = {
     "lines_501": {"id": 7, "created_at": "2025-05-01T23:30:00Z", "line_items": [LINE] * 501},
 }
 
-# The shapes a Shopify sync job sends: the lean path must take them (else it is no fast path).
-LEAN_TAKES = {
-    "full", "minimal", "string_id", "title_padded", "title_unicode", "body_null", "status_draft", "storefront",
-    "legacy", "image_query",
-}  # fmt: skip
-
 
 @pytest.mark.parametrize("case", sorted(PRODUCTS))
-def test_lean_product_check_accepts_only_as_the_serializer_does(case):
+def test_compiled_product_acceptor_answers_as_the_serializer(case):
     item = PRODUCTS[case]
     accepted, expected = drf(ShopifyProductSerializer, item)
-    try:
-        lean = sync_validation.product(copy.deepcopy(item), sync_validation.Cache())
-    except sync_validation.Unsure:
-        assert case not in LEAN_TAKES
-        return
-    assert accepted, expected
-    assert plain(lean) == expected
+    assert compiled(ShopifyProductSerializer, copy.deepcopy(item)) == ((True, expected) if accepted else (False, None))
 
 
 @pytest.mark.parametrize(
@@ -272,7 +278,7 @@ def test_plain_url_fast_path_accepts_nothing_the_url_validator_refuses(url):
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator
 
-    plain_match = sync_validation._PLAIN_URL.fullmatch(url)
+    plain_match = compiled_input.PLAIN_URL.fullmatch(url)
     if plain_match is None or len(plain_match[1]) > 253:
         return
     try:
@@ -282,16 +288,17 @@ def test_plain_url_fast_path_accepts_nothing_the_url_validator_refuses(url):
 
 
 @pytest.mark.parametrize("case", sorted(ORDERS))
-def test_lean_order_check_accepts_only_as_the_serializer_does(case):
+def test_compiled_order_acceptor_answers_as_the_serializer(case):
     item = ORDERS[case]
     accepted, expected = drf(ShopifyOrderSerializer, item)
-    try:
-        lean = sync_validation.order(copy.deepcopy(item), sync_validation.Cache())
-    except sync_validation.Unsure:
-        assert case not in {"full", "discount_missing", "variant_missing", "cancelled", "empty_lines"}
-        return
-    assert accepted, expected
-    assert plain(lean) == expected
+    assert compiled(ShopifyOrderSerializer, copy.deepcopy(item)) == ((True, expected) if accepted else (False, None))
+
+
+def test_every_sync_field_has_a_compiled_checker():
+    """No field of the sync input is left to DRF's field walk on every value (the speed of the sync depends on
+    it): a field type or validator the compiler does not know shows up here."""
+    assert compiled_input.drf_fields(ShopifyProductSerializer) == []
+    assert compiled_input.drf_fields(ShopifyOrderSerializer) == []
 
 
 @pytest.mark.parametrize(
@@ -350,7 +357,7 @@ def test_envelope_items_answers_as_the_envelope_serializer(case):
 
 
 def test_missing_option_position_values_and_id_are_filled_from_the_variants():
-    data = sync_validation.product(legacy_product(), sync_validation.Cache())
+    data = compiled_input.accept_function(ShopifyProductSerializer)(legacy_product(), compiled_input.Cache())
     assert [(o["id"], o["name"], o["position"], o["values"]) for o in data["options"]] == [
         (11, "Size", 1, ["S", "M", "L"]),
         (12, "Colour", 2, ["Red"]),
@@ -367,3 +374,191 @@ def test_an_option_id_is_derived_the_same_way_by_the_serializer_and_stays_stable
 def test_more_options_than_free_positions_is_refused_with_the_options_error():
     serializer = ShopifyProductSerializer(data=PRODUCTS["options_four_without_positions"])
     assert not serializer.is_valid() and "options" in serializer.errors
+
+
+# ---- the compiler itself ----------------------------------------------------------------------------------
+
+
+class WeighedVariantSerializer(ShopifyVariantSerializer):
+    weight_grams = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+
+
+class WeighedProductSerializer(ShopifyProductSerializer):
+    variants = WeighedVariantSerializer(many=True, required=False, max_length=2000)
+
+
+@pytest.mark.parametrize(
+    ("weight", "taken"),
+    [(250, 250), (0, 0), ("250", 250), (250.0, 250), (-1, None), (1_000_001, None), ("heavy", None), (True, None)],
+)
+def test_a_field_declared_on_a_serializer_subclass_is_checked_with_no_other_code(weight, taken):
+    item = with_variant(weight_grams=weight)
+    accepted, expected = drf(WeighedProductSerializer, item)
+    assert compiled(WeighedProductSerializer, copy.deepcopy(item)) == ((True, expected) if accepted else (False, None))
+    if taken is None:
+        assert not accepted
+        valid, rejected = validate_each(WeighedProductSerializer, [copy.deepcopy(item)])
+        assert not valid and list(rejected[0]["errors"]) == ["variants.0.weight_grams"]
+    else:
+        assert accepted and expected["variants"][0]["weight_grams"] == ("int", taken)
+    assert compiled_input.drf_fields(WeighedProductSerializer) == []  # and it has a compiled checker
+
+
+def test_a_variant_without_the_new_field_is_taken_as_before():
+    item = shopify_product(1)
+    accepted, expected = drf(WeighedProductSerializer, item)
+    assert accepted and "weight_grams" not in expected["variants"][0]
+    assert compiled(WeighedProductSerializer, copy.deepcopy(item)) == (True, expected)
+
+
+def starts_with_a(value):
+    if not str(value).startswith("a"):
+        raise serializers.ValidationError("Must start with a.")
+
+
+class PaddedCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        return "<" + super().to_internal_value(data) + ">"
+
+
+class ValidatedSerializer(serializers.Serializer):
+    """Fields and logic the compiler does not know, and the serializer's own validate_<field>/validate()."""
+
+    name = serializers.CharField(max_length=10, validators=[starts_with_a])
+    padded = PaddedCharField(required=False)
+    slug = serializers.SlugField(required=False)
+    count = serializers.IntegerField(required=False, validators=[lambda v: None])
+    even = serializers.IntegerField(required=False)
+    total = serializers.IntegerField(required=False, source="sums.total")
+
+    def validate_even(self, value):
+        if value % 2:
+            raise serializers.ValidationError("Must be even.")
+        return value // 2
+
+    def validate(self, attrs):
+        if attrs.get("name") == "abort":
+            raise serializers.ValidationError("No abort.")
+        return attrs
+
+
+VALIDATED = {
+    "plain": {"name": "abc"},
+    "validator_refuses": {"name": "bcd"},
+    "validate_refuses": {"name": "abort"},
+    "custom_field": {"name": "abc", "padded": " x "},
+    "custom_field_refuses": {"name": "abc", "padded": []},
+    "slug": {"name": "abc", "slug": "a-b"},
+    "slug_refused": {"name": "abc", "slug": "a b"},
+    "unknown_validator": {"name": "abc", "count": 3},
+    "validate_field": {"name": "abc", "even": 4},
+    "validate_field_refuses": {"name": "abc", "even": 3},
+    "dotted_source": {"name": "abc", "total": 7},
+    "name_missing": {"even": 2},
+}
+
+
+@pytest.mark.parametrize("case", sorted(VALIDATED))
+def test_what_the_compiler_does_not_know_is_left_to_drf_and_custom_logic_runs(case):
+    item = VALIDATED[case]
+    accepted, expected = drf(ValidatedSerializer, item)
+    assert compiled(ValidatedSerializer, copy.deepcopy(item)) == ((True, expected) if accepted else (False, None))
+
+
+def test_the_fields_left_to_drf_are_named():
+    assert compiled_input.drf_fields(ValidatedSerializer) == ["name", "padded", "slug", "count"]
+
+
+class ShoutingSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return {"name": value["name"].upper()}
+
+
+class ShoutingParentSerializer(serializers.Serializer):
+    child = ShoutingSerializer()
+
+
+def test_a_serializer_that_walks_its_fields_its_own_way_is_left_to_drf():
+    assert compiled_input.accept_function(ShoutingSerializer) is None
+    assert validate_each(ShoutingSerializer, [{"name": "x"}, {}]) == (
+        [(0, {"name": "X"})],
+        [{"index": 1, "id": None, "errors": {"name": ["This field is required."]}}],
+    )
+    assert compiled(ShoutingParentSerializer, {"child": {"name": "x"}}) == (True, {"child": {"name": ("str", "X")}})
+    assert compiled_input.drf_fields(ShoutingParentSerializer) == ["child"]
+
+
+class EchoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+    def validate(self, attrs):
+        return {**attrs, "keys": sorted(self.initial_data)}
+
+
+def test_a_serializer_reading_its_raw_body_is_left_to_drf():
+    assert compiled_input.accept_function(EchoSerializer) is None
+    assert validate_each(EchoSerializer, [{"name": "x", "other": 1}]) == (
+        [(0, {"name": "x", "keys": ["name", "other"]})],
+        [],
+    )
+
+
+class NestedZoo(serializers.Serializer):
+    n = serializers.IntegerField()
+
+
+class FieldZooSerializer(serializers.Serializer):
+    """One field per type and option the compiler knows: every value below runs through each."""
+
+    char = serializers.CharField(required=False, max_length=5)
+    char_blank_null = serializers.CharField(required=False, allow_blank=True, allow_null=True, min_length=2)
+    char_untrimmed = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    strict_char = StrictCharField(required=False, max_length=5)
+    url = serializers.URLField(required=False)
+    strict_url = StrictURLField(required=False, allow_null=True, max_length=40)
+    integer = serializers.IntegerField(required=False)
+    integer_bounded = serializers.IntegerField(required=False, min_value=-5, max_value=5, allow_null=True)
+    external_id = ExternalIdField(required=False, allow_null=True)
+    decimal = serializers.DecimalField(required=False, max_digits=5, decimal_places=2)
+    decimal_bounded = serializers.DecimalField(
+        required=False, max_digits=4, decimal_places=1, min_value=1, max_value=Decimal("100.5"), allow_null=True
+    )
+    decimal_whole = serializers.DecimalField(required=False, max_digits=40, decimal_places=0)
+    boolean = serializers.BooleanField(required=False)
+    strict_boolean = StrictBooleanField(required=False, allow_null=True)
+    choice = serializers.ChoiceField(required=False, choices=[1, "a", ("b", "Bee")])
+    choice_blank = serializers.ChoiceField(required=False, choices=["x"], allow_blank=True, default="x")
+    datetime = serializers.DateTimeField(required=False, allow_null=True)
+    json = serializers.JSONField(required=False)
+    json_null = serializers.JSONField(required=False, allow_null=True)
+    strings = serializers.ListField(child=StrictCharField(allow_blank=True), required=False, max_length=2)
+    integers = serializers.ListField(child=serializers.IntegerField(allow_null=True), required=False, allow_empty=False)
+    nested = NestedZoo(required=False, allow_null=True)
+    nested_many = NestedZoo(many=True, required=False, max_length=2, allow_empty=False)
+
+
+ZOO_VALUES = [
+    None, "", "  ", "a", " ab ", "abcdef", "a\x00", "a\ud800", "für", "0", "5", " 5 ", "-5", "6", "1.0", "1.5",
+    "1.05", "1.005", "100.5", "100.50", "1e2", "NaN", "inf", "1_0", "\u0661", "9" * 41, 0, 1, -1, 5, 6, 2**63,
+    -(2**63), 1.0, 1.5, 1e-05, 100.5, float("nan"), True, False, "true", "x", "b", "Bee", "2025-03-01",
+    "2025-03-01T10:00:00", "2025-03-01T10:00:00+02:00", "2025-13-01T10:00:00Z", "https://cdn.example.com/a.jpg",
+    "https://CDN.example.com/a", "http://192.168.0.1/x", "ftp://cdn.example.com/x", "https://" + "a" * 60 + ".com",
+    [], [None], ["a"], ["a", "b", "c"], [1, "2"], [1, 2, 3], ["a", 1], {}, {"n": 1}, {"n": "1"}, {"n": None},
+    [{"n": 1}], [{"n": 1}, {"n": 2}], [{"n": 1}, 5], [{"n": 1}] * 3, {"a": [1, {"b": None}]}, {1: "a"}, (1, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", sorted(FieldZooSerializer._declared_fields))
+def test_every_known_field_type_answers_as_drf_on_every_value(field):
+    mismatches = []
+    for value in [*ZOO_VALUES, "missing"]:
+        item = {} if value == "missing" else {field: copy.deepcopy(value)}
+        accepted, expected = drf(FieldZooSerializer, item)
+        got = compiled(FieldZooSerializer, copy.deepcopy(item))
+        if got != ((True, expected) if accepted else (False, None)):
+            mismatches.append((value, got, (accepted, expected)))
+    assert not mismatches
+    assert compiled_input.drf_fields(FieldZooSerializer) == []
