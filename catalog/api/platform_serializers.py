@@ -9,6 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apikeys import input as compiled_input
+from apikeys.api.results import echoed_id, field_errors
 from apikeys.fields import StrictBooleanField, StrictCharField, StrictSerializer, StrictURLField, validate_text
 from catalog import sync_validation
 from catalog.api.fields import ExternalIdField
@@ -150,8 +151,6 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
     than DRF's field walk, measured, with the same validated data); an item it does not take goes through the
     serializer itself, which gives the decision and the error body.
     """
-    from apikeys.errors import _flatten  # the same flattening as every error body
-
     accept = compiled_input.accept_function(serializer_class)
     cache = compiled_input.Cache()
     valid, rejected = [], []
@@ -166,12 +165,7 @@ def validate_each(serializer_class, items: list) -> tuple[list[tuple[int, dict]]
         if serializer.is_valid():
             valid.append((i, serializer.validated_data))
         else:
-            item_id = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(item_id, int | str) or isinstance(item_id, bool):
-                item_id = None  # echo only plain ids back, never arbitrary JSON
-            elif isinstance(item_id, str):
-                item_id = item_id[:40]
-            rejected.append({"index": i, "id": item_id, "errors": _flatten(serializer.errors)})
+            rejected.append({"index": i, "id": echoed_id(item), "errors": field_errors(serializer.errors)})
     return valid, rejected
 
 
