@@ -224,6 +224,81 @@ def fetch_rows(queryset: models.QuerySet, fields: Sequence[str]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def rows_where(
+    model: type[models.Model],
+    fields: Sequence[str],
+    *,
+    where: Mapping[str, Any],
+    any_of: tuple[str, Iterable[int]],
+    not_null: Sequence[str] = (),
+    order_by: Sequence[str] = (),
+    lock: bool = False,
+) -> list[tuple]:
+    """``fields`` of the rows meeting ``where`` (column = value; ``True`` / ``False``: the boolean column is / is
+    not set; ``None``: IS NULL) whose ``any_of[0]`` column holds one of the integers ``any_of[1]``, with the
+    ``not_null`` columns set, in ``order_by`` order (ascending), locked (FOR UPDATE) when ``lock``.
+
+    What ``fetch_rows`` does with an ``any_of(narrow=True)`` queryset, without building and compiling a
+    queryset per call (~4 ms each under load, a tenth of a repricing chunk's read): PostgreSQL's statement is
+    written once per shape (``_rows_where_sql``, cached on every argument that shapes it, the narrow integer
+    type included; values are only ever parameters) and runs on the binary server-binding cursor. Elsewhere:
+    the ORM.
+    """
+    key, values = any_of[0], list(any_of[1])
+    if not all(type(v) is int for v in values):
+        raise TypeError(f"rows_where: {key} values must be integers")
+    if not is_postgresql():
+        queryset = model.objects.filter(
+            **where, **{f"{key}__in": values}, **{f"{name}__isnull": False for name in not_null}
+        ).order_by(*order_by)
+        return list((queryset.select_for_update() if lock else queryset).values_list(*fields))
+    shape = tuple((name, value if value is None or type(value) is bool else "=") for name, value in where.items())
+    sql = _rows_where_sql(
+        model, tuple(fields), shape, key, narrow_int_type(values), tuple(not_null), tuple(order_by), lock
+    )
+    params = [value for value in where.values() if value is not None and type(value) is not bool]
+    with server_cursor(binary=True) as cursor:
+        cursor.execute(sql, [*params, "{" + ",".join(map(str, values)) + "}"])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _rows_where_sql(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    where: tuple[tuple[str, Any], ...],
+    key: str,
+    int_type: str,
+    not_null: tuple[str, ...],
+    order_by: tuple[str, ...],
+    lock: bool,
+) -> str:
+    """``rows_where``'s PostgreSQL statement of one shape: the ``where`` parameters in order, then the array."""
+
+    def column(name: str) -> str:
+        return f'"{_fields(model, [name])[0].column}"'
+
+    conditions = []
+    for name, test in where:
+        if test is True:
+            conditions.append(column(name))
+        elif test is False:
+            conditions.append(f"NOT {column(name)}")
+        elif test is None:
+            conditions.append(f"{column(name)} IS NULL")
+        else:
+            conditions.append(f"{column(name)} = %s")
+    conditions.append(f"{column(key)} = ANY(%s::{int_type}[])")
+    conditions += [f"{column(name)} IS NOT NULL" for name in not_null]
+    sql = (
+        f'SELECT {_quoted(_fields(model, fields))} FROM "{model._meta.db_table}" '  # noqa: S608 (names from the model)
+        f"WHERE {' AND '.join(conditions)}"
+    )
+    if order_by:
+        sql += f" ORDER BY {_quoted(_fields(model, order_by))}"
+    return sql + " FOR UPDATE" if lock else sql
+
+
 def lock_against_writes(table: str) -> None:
     """Until this transaction ends, writes to ``table`` wait and reads go on (PostgreSQL's SHARE lock; SQLite
     lets one writer at a time, this transaction once it wrote)."""
@@ -394,14 +469,20 @@ class AnyOfNarrow(AnyOf):
     lookup_name = "any_of_narrow"
 
     def int_type(self) -> str:
-        if not self.rhs:
-            return "bigint"
-        low, high = min(self.rhs), max(self.rhs)
-        if low >= -(2**15) and high < 2**15:
-            return "smallint"
-        if low >= -(2**31) and high < 2**31:
-            return "integer"
+        return narrow_int_type(self.rhs)
+
+
+def narrow_int_type(values: Sequence[int]) -> str:
+    """The narrowest of smallint, integer and bigint holding all ``values`` (bigint for none), as psycopg types
+    a bound Python list (see AnyOfNarrow)."""
+    if not values:
         return "bigint"
+    low, high = min(values), max(values)
+    if low >= -(2**15) and high < 2**15:
+        return "smallint"
+    if low >= -(2**31) and high < 2**31:
+        return "integer"
+    return "bigint"
 
 
 def any_of(field: str, values: Iterable[int | str], *, narrow: bool = False) -> Q:
