@@ -206,24 +206,6 @@ def rows_locked_by_keys(
         return cursor.fetchall()
 
 
-def fetch_rows(queryset: models.QuerySet, fields: Sequence[str]) -> list[tuple]:
-    """``queryset.values_list(*fields)`` as a list of tuples.
-
-    PostgreSQL: the compiled statement runs on a server-binding cursor with binary results, which psycopg
-    loads in C (Django's text loaders parse each timestamp and numeric in Python: about half the time of a
-    repricing run that changes nothing). So the values are psycopg's, without the fields' ``from_db_value``:
-    for columns whose Python value is the database's (numbers, text, timestamps, booleans). List filters go
-    through ``any_of`` (one array parameter). Elsewhere: the ORM.
-    """
-    values = queryset.values_list(*fields)
-    if not is_postgresql():
-        return list(values)
-    sql, params = values.query.sql_with_params()
-    with server_cursor(binary=True) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def rows_where(
     model: type[models.Model],
     fields: Sequence[str],
@@ -238,11 +220,13 @@ def rows_where(
     not set; ``None``: IS NULL) whose ``any_of[0]`` column holds one of the integers ``any_of[1]``, with the
     ``not_null`` columns set, in ``order_by`` order (ascending), locked (FOR UPDATE) when ``lock``.
 
-    What ``fetch_rows`` does with an ``any_of(narrow=True)`` queryset, without building and compiling a
-    queryset per call (~4 ms each under load, a tenth of a repricing chunk's read): PostgreSQL's statement is
-    written once per shape (``_rows_where_sql``, cached on every argument that shapes it, the narrow integer
-    type included; values are only ever parameters) and runs on the binary server-binding cursor. Elsewhere:
-    the ORM.
+    PostgreSQL: the rows come from a server-binding cursor with binary results, which psycopg loads in C
+    (Django's text loaders parse each timestamp and numeric in Python: about half the time of a repricing run
+    that changes nothing), so the values are psycopg's, without the fields' ``from_db_value``: for columns whose
+    Python value is the database's (numbers, text, timestamps, booleans). No queryset is built and compiled per
+    call (~4 ms each under load, a tenth of a repricing chunk's read): the statement is written once per shape
+    (``_rows_where_sql``, cached on every argument that shapes it, the narrow integer type included; values
+    are only ever parameters). Elsewhere: the ORM.
     """
     key, values = any_of[0], list(any_of[1])
     if not all(type(v) is int for v in values):
@@ -445,36 +429,23 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def int_type(self) -> str:
-        return "bigint"
-
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
         if all(type(v) is int for v in self.rhs):
-            return f"{lhs} = ANY(%s::{self.int_type()}[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
+            return f"{lhs} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.rhs)) + "}"]
         return f"{lhs} = ANY(%s::text[])", [*params, "{" + ",".join(pg_quote(str(v)) for v in self.rhs) + "}"]
-
-
-class AnyOfNarrow(AnyOf):
-    """``AnyOf`` whose integers are typed as narrow as they fit (smallint, integer, bigint), as psycopg types a
-    bound Python list.
-
-    On a bigint column that is a cross-type comparison, which the planner does not hash: with the default
-    random_page_cost it then keeps the index scan for 1,000 keys, where a same-type bigint array is costed as a
-    hashed sequential scan (EXPLAIN ANALYZE, 1,000 of 20,000 products' competitors: 30 ms scanning the table
-    against 1.5 ms through the index). For look-ups in transactions that cannot spend a statement on
-    ``prefer_index_lookups``.
-    """
-
-    lookup_name = "any_of_narrow"
-
-    def int_type(self) -> str:
-        return narrow_int_type(self.rhs)
 
 
 def narrow_int_type(values: Sequence[int]) -> str:
     """The narrowest of smallint, integer and bigint holding all ``values`` (bigint for none), as psycopg types
-    a bound Python list (see AnyOfNarrow)."""
+    a bound Python list.
+
+    On a bigint column that is a cross-type comparison, which the planner does not hash: with the default
+    random_page_cost it then keeps the index scan for 1,000 keys, where a same-type bigint array is costed as a
+    hashed sequential scan (EXPLAIN ANALYZE, 1,000 of 20,000 products' competitors: 30 ms scanning the table
+    against 1.5 ms through the index). For look-ups (``rows_where``) in transactions that cannot spend a
+    statement on ``prefer_index_lookups``.
+    """
     if not values:
         return "bigint"
     low, high = min(values), max(values)
@@ -485,14 +456,11 @@ def narrow_int_type(values: Sequence[int]) -> str:
     return "bigint"
 
 
-def any_of(field: str, values: Iterable[int | str], *, narrow: bool = False) -> Q:
-    """``field`` is one of ``values``: a single array parameter on PostgreSQL, ``IN (...)`` elsewhere.
-
-    ``narrow``: integers typed as narrow as they fit (``AnyOfNarrow``: keeps the index scan without
-    ``prefer_index_lookups``)."""
+def any_of(field: str, values: Iterable[int | str]) -> Q:
+    """``field`` is one of ``values``: a single array parameter on PostgreSQL, ``IN (...)`` elsewhere."""
     values = list(values)
     if is_postgresql():
-        return Q((AnyOfNarrow if narrow else AnyOf)(F(field), values))
+        return Q(AnyOf(F(field), values))
     return Q(**{f"{field}__in": values})
 
 
