@@ -51,13 +51,17 @@ class DynasortErrorSerializer(serializers.Serializer):
         ref_name = "DynasortError"
 
 
+def field_messages(help_text: str) -> serializers.DictField:
+    """Validation messages per field (``{"field": ["message", ...]}``), the one form in which error bodies and
+    rejected bulk items word them."""
+    return serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text=help_text
+    )
+
+
 class SortillusErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="422 only: the messages per field",
-    )
+    errors = field_messages("422 only: the messages per field")
 
     class Meta:
         ref_name = "SortillusError"
@@ -66,11 +70,7 @@ class SortillusErrorSerializer(serializers.Serializer):
 class ShopiSyncErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     code = serializers.CharField(help_text="e.g. VALIDATION_ERROR, INVALID_API_KEY, NOT_FOUND, RATE_LIMIT_EXCEEDED")
-    details = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="validation errors only: the messages per field",
-    )
+    details = field_messages("validation errors only: the messages per field")
 
     class Meta:
         ref_name = "ShopiSyncError"

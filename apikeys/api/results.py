@@ -25,6 +25,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from apikeys.errors import to_api_error
+from apikeys.schema import field_messages
 
 Status = Literal["created", "updated", "duplicate", "rejected"]
 STATUSES: tuple[Status, ...] = ("created", "updated", "duplicate", "rejected")
@@ -61,11 +62,7 @@ class ItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="the item's position in the request, from 0")
     id = ItemIdField(allow_null=True, help_text="the item's id as sent; null when it has none")
     status = serializers.ChoiceField(choices=list(STATUSES))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="rejected items only: the messages per field, as in a 400 body's details",
-    )
+    errors = field_messages("rejected items only: the messages per field, as in a 400 body's details")
 
     class Meta:
         ref_name = "BulkItemResult"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from celery import current_app
 from celery.exceptions import Retry
 from django.db import OperationalError, transaction
 
@@ -31,16 +30,7 @@ class Task:
             raise self.errors.pop(0)
 
 
-@pytest.fixture
-def embedded():
-    """The embedded mode (no broker, tasks run inline), whatever this run's settings."""
-    before = current_app.conf.task_always_eager
-    current_app.conf.task_always_eager = True
-    yield
-    current_app.conf.task_always_eager = before
-
-
-def test_a_task_failing_after_the_commit_leaves_the_write_standing_and_is_logged(embedded, caplog):
+def test_a_task_failing_after_the_commit_leaves_the_write_standing_and_is_logged(eager_tasks, caplog):
     task = Task(ValueError("boom"))
     with caplog.at_level(logging.ERROR, logger="core.outbox"), transaction.atomic():
         Tenant.objects.create(domain="inline.myshopify.com", name="Inline")
