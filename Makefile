@@ -55,9 +55,9 @@ beat: install
 
 # PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL / REDIS_URL override the bench defaults); writes docs/benchmarks.md.
 # The HTTP part runs on demo shops of BENCH_SIZES products, one database each (<DATABASE_URL>_<size> after the
-# first): the first run seeds them (35 minutes for 1,000,000 products on 2 cores with the earlier direct-write
-# generator; about as long through the sync: 10,000 products in 20 s, about 1.1 times the direct writer), later
-# runs reuse them.
+# first): the first run seeds them, later runs reuse them. 1,000,000 products took 35 minutes on 2 cores with the
+# earlier direct-write generator (not re-timed since the demo writes through the sync, which takes 20 s for
+# 10,000 products, about 1.1 times the direct writer).
 BENCH_SIZES ?= 100000 1000000
 bench: install-dev
 	$(BIN)/python bench/run.py --products $(BENCH_SIZES) $(BENCH_ARGS)

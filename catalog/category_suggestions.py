@@ -138,8 +138,8 @@ def category_suggestions_compute(*, tenant_id: int, product_ids: Sequence[int]) 
     with transaction.atomic():
         # The locks in the sync's order (the products' keys, then their rows by id): a sync writes product
         # rows in no particular order, and row locks taken first here deadlocked with it.
-        external_ids = Product.objects.filter(pk__in=list(by_pk)).values_list("external_id", flat=True)
-        keys_lock("product", tenant.pk, external_ids)
+        products_q = Product.objects.for_tenant(tenant).filter(pk__in=list(by_pk))
+        keys_lock("product", tenant.pk, products_q.values_list("external_id", flat=True))
         products = list(_open(tenant).select_for_update().filter(pk__in=list(by_pk)).order_by("pk"))
         for product in products:
             suggestions = by_pk[product.pk]
